@@ -1,0 +1,309 @@
+package bus
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/codes"
+	"go.opentelemetry.io/otel/metric"
+	"go.opentelemetry.io/otel/trace"
+)
+
+// Headers of a dead letter.
+const (
+	HeaderDeadLetterReason = "Piazza-Dead-Letter-Reason"
+	HeaderOriginalSubject  = "Piazza-Original-Subject"
+	HeaderOriginalStream   = "Piazza-Original-Stream"
+	HeaderOriginalConsumer = "Piazza-Original-Consumer"
+	HeaderDeliveries       = "Piazza-Deliveries"
+)
+
+// Message is one message handed to a Handler.
+type Message struct {
+	// Subject is the subject it was published on.
+	Subject string
+	// Data is the payload.
+	Data []byte
+	// Header holds the headers, trace context included.
+	Header nats.Header
+	// Stream and Sequence locate the message in its stream.
+	Stream   string
+	Sequence uint64
+	// NumDelivered counts deliveries, this one included.
+	NumDelivered uint64
+}
+
+// Handler handles one message. Returning nil acknowledges it; an error made with Permanent sends
+// it to the dead-letter stream; any other error is retried after a delay.
+type Handler func(ctx context.Context, msg *Message) error
+
+// Middleware wraps a Handler with behaviour shared by every consumer.
+type Middleware func(Handler) Handler
+
+type permanentError struct{ err error }
+
+func (e permanentError) Error() string { return e.err.Error() }
+func (e permanentError) Unwrap() error { return e.err }
+
+// Permanent marks err as one that no retry can fix: the message is poison.
+func Permanent(err error) error {
+	if err == nil {
+		return nil
+	}
+	return permanentError{err: err}
+}
+
+// IsPermanent reports whether err was marked with Permanent.
+func IsPermanent(err error) bool {
+	var p permanentError
+	return errors.As(err, &p)
+}
+
+// ConsumerSpec describes a durable pull consumer.
+type ConsumerSpec struct {
+	// Stream is the stream consumed.
+	Stream string
+	// Durable is the consumer's name; replicas of a service share it and split the messages.
+	Durable string
+	// FilterSubjects restricts the subjects consumed.
+	FilterSubjects []string
+	// MaxDeliver bounds deliveries; after the last one a failing message is dead-lettered.
+	MaxDeliver int
+	// AckWait is how long the server waits for an ack before redelivering.
+	AckWait time.Duration
+	// MaxAckPending bounds the messages in flight across all replicas.
+	MaxAckPending int
+	// Concurrency is how many messages one process handles at once.
+	Concurrency int
+	// RetryDelay is the first delay of a retried message; it doubles per delivery up to MaxRetryDelay.
+	RetryDelay    time.Duration
+	MaxRetryDelay time.Duration
+	// HandlerTimeout bounds one handling; it should be shorter than AckWait.
+	HandlerTimeout time.Duration
+}
+
+func (s *ConsumerSpec) defaults() {
+	if s.MaxDeliver <= 0 {
+		s.MaxDeliver = 20
+	}
+	if s.AckWait <= 0 {
+		s.AckWait = 30 * time.Second
+	}
+	if s.MaxAckPending <= 0 {
+		s.MaxAckPending = 1024
+	}
+	if s.Concurrency <= 0 {
+		s.Concurrency = 16
+	}
+	if s.RetryDelay <= 0 {
+		s.RetryDelay = 250 * time.Millisecond
+	}
+	if s.MaxRetryDelay <= 0 {
+		s.MaxRetryDelay = 30 * time.Second
+	}
+	if s.HandlerTimeout <= 0 {
+		s.HandlerTimeout = s.AckWait * 2 / 3
+	}
+}
+
+// RetryDelayFor is the delay before delivery n+1 of a message that failed at delivery n.
+func (s ConsumerSpec) RetryDelayFor(delivered uint64) time.Duration {
+	d := s.RetryDelay
+	for i := uint64(1); i < delivered && d < s.MaxRetryDelay; i++ {
+		d *= 2
+	}
+	if d > s.MaxRetryDelay {
+		d = s.MaxRetryDelay
+	}
+	return d
+}
+
+// Consumer runs a Handler over a durable consumer.
+type Consumer struct {
+	spec    ConsumerSpec
+	cc      jetstream.ConsumeContext
+	wg      sync.WaitGroup
+	sem     chan struct{}
+	stopped chan struct{}
+	once    sync.Once
+}
+
+// ConsumerDeps are what a consumer reports to and publishes dead letters with.
+type ConsumerDeps struct {
+	Telemetry Telemetry
+	Meter     metric.MeterProvider
+	Logger    *slog.Logger
+	// Publisher publishes dead letters.
+	Publisher *Publisher
+}
+
+type consumerMetrics struct {
+	handled  metric.Int64Counter
+	duration metric.Float64Histogram
+}
+
+// Consume creates or updates the durable consumer and starts handling its messages until Stop.
+// Handling contexts derive from ctx's values but are not cancelled by Stop, so that a message in
+// flight finishes and is acknowledged during a drain.
+func Consume(ctx context.Context, js jetstream.JetStream, spec ConsumerSpec, deps ConsumerDeps, h Handler, mws ...Middleware) (*Consumer, error) {
+	spec.defaults()
+	if deps.Logger == nil {
+		deps.Logger = slog.New(slog.DiscardHandler)
+	}
+	if deps.Publisher == nil {
+		deps.Publisher = NewPublisher(js, deps.Telemetry)
+	}
+	cfg := jetstream.ConsumerConfig{
+		Durable:        spec.Durable,
+		AckPolicy:      jetstream.AckExplicitPolicy,
+		AckWait:        spec.AckWait,
+		MaxDeliver:     spec.MaxDeliver,
+		MaxAckPending:  spec.MaxAckPending,
+		FilterSubjects: spec.FilterSubjects,
+		DeliverPolicy:  jetstream.DeliverAllPolicy,
+	}
+	cons, err := js.CreateOrUpdateConsumer(ctx, spec.Stream, cfg)
+	if err != nil {
+		return nil, fmt.Errorf("consumer %s on %s: %w", spec.Durable, spec.Stream, err)
+	}
+	m, err := newConsumerMetrics(deps.Meter)
+	if err != nil {
+		return nil, err
+	}
+	for i := len(mws) - 1; i >= 0; i-- {
+		h = mws[i](h)
+	}
+	c := &Consumer{spec: spec, sem: make(chan struct{}, spec.Concurrency), stopped: make(chan struct{})}
+	base := context.WithoutCancel(ctx)
+	attrs := metric.WithAttributes(attribute.String("stream", spec.Stream), attribute.String("consumer", spec.Durable))
+	cc, err := cons.Consume(func(jm jetstream.Msg) {
+		c.sem <- struct{}{}
+		c.wg.Add(1)
+		go func() {
+			defer func() { <-c.sem; c.wg.Done() }()
+			start := time.Now()
+			outcome := c.handle(base, jm, h, deps)
+			m.handled.Add(base, 1, attrs, metric.WithAttributes(attribute.String("outcome", outcome)))
+			m.duration.Record(base, time.Since(start).Seconds(), attrs)
+		}()
+	}, jetstream.PullMaxMessages(spec.Concurrency*2))
+	if err != nil {
+		return nil, fmt.Errorf("consume %s: %w", spec.Durable, err)
+	}
+	c.cc = cc
+	return c, nil
+}
+
+func newConsumerMetrics(mp metric.MeterProvider) (consumerMetrics, error) {
+	if mp == nil {
+		return consumerMetrics{handled: noopCounter(), duration: noopHistogram()}, nil
+	}
+	meter := mp.Meter("github.com/piazza-pa/piazza/pkg/bus")
+	handled, err := meter.Int64Counter("piazza.bus.messages", metric.WithDescription("Messages handled by a consumer, by outcome (ack, retry, deadletter)"))
+	if err != nil {
+		return consumerMetrics{}, fmt.Errorf("bus metrics: %w", err)
+	}
+	duration, err := meter.Float64Histogram("piazza.bus.handle.duration", metric.WithUnit("s"), metric.WithDescription("Time to handle one message"))
+	if err != nil {
+		return consumerMetrics{}, fmt.Errorf("bus metrics: %w", err)
+	}
+	return consumerMetrics{handled: handled, duration: duration}, nil
+}
+
+// handle runs h on one message and settles it; it returns the outcome for metrics.
+func (c *Consumer) handle(base context.Context, jm jetstream.Msg, h Handler, deps ConsumerDeps) string {
+	msg := &Message{Subject: jm.Subject(), Data: jm.Data(), Header: jm.Headers()}
+	if msg.Header == nil {
+		msg.Header = nats.Header{}
+	}
+	if md, err := jm.Metadata(); err == nil {
+		msg.Stream, msg.Sequence, msg.NumDelivered = md.Stream, md.Sequence.Stream, md.NumDelivered
+	}
+	ctx := deps.Telemetry.propagator().Extract(base, HeaderCarrier(msg.Header))
+	ctx, span := deps.Telemetry.tracer().Start(ctx, "process "+subjectPattern(msg.Subject),
+		trace.WithSpanKind(trace.SpanKindConsumer),
+		trace.WithAttributes(
+			attribute.String("messaging.system", "nats"),
+			attribute.String("messaging.destination.name", msg.Subject),
+			attribute.String("messaging.consumer.group.name", c.spec.Durable),
+			attribute.Int64("messaging.nats.delivered", int64(msg.NumDelivered)),
+		))
+	defer span.End()
+	hctx, cancel := context.WithTimeout(ctx, c.spec.HandlerTimeout)
+	err := h(hctx, msg)
+	cancel()
+	if err == nil {
+		if aerr := jm.Ack(); aerr != nil {
+			deps.Logger.WarnContext(ctx, "ack failed; the message will be redelivered", "consumer", c.spec.Durable, "err", aerr)
+		}
+		return "ack"
+	}
+	span.RecordError(err)
+	span.SetStatus(codes.Error, "handle")
+	if !IsPermanent(err) && int(msg.NumDelivered) < c.spec.MaxDeliver {
+		delay := c.spec.RetryDelayFor(msg.NumDelivered)
+		deps.Logger.WarnContext(ctx, "handling failed; retrying", "consumer", c.spec.Durable,
+			"subject", subjectPattern(msg.Subject), "delivered", msg.NumDelivered, "delay", delay.String(), "err", err)
+		_ = jm.NakWithDelay(delay)
+		return "retry"
+	}
+	reason := err.Error()
+	if !IsPermanent(err) {
+		reason = fmt.Sprintf("gave up after %d deliveries: %v", msg.NumDelivered, err)
+	}
+	if derr := c.deadLetter(ctx, deps.Publisher, msg, reason); derr != nil {
+		// Losing nothing comes first: keep the message in its stream and try again later.
+		deps.Logger.ErrorContext(ctx, "dead-letter publish failed; message kept", "consumer", c.spec.Durable, "err", derr)
+		_ = jm.NakWithDelay(c.spec.MaxRetryDelay)
+		return "retry"
+	}
+	deps.Logger.ErrorContext(ctx, "message dead-lettered", "consumer", c.spec.Durable,
+		"subject", subjectPattern(msg.Subject), "stream_seq", msg.Sequence, "reason", reason)
+	_ = jm.TermWithReason(truncate(reason, 200))
+	return "deadletter"
+}
+
+func (c *Consumer) deadLetter(ctx context.Context, p *Publisher, msg *Message, reason string) error {
+	h := nats.Header{}
+	h.Set(HeaderDeadLetterReason, truncate(reason, 1024))
+	h.Set(HeaderOriginalSubject, msg.Subject)
+	h.Set(HeaderOriginalStream, msg.Stream)
+	h.Set(HeaderOriginalConsumer, c.spec.Durable)
+	h.Set(HeaderDeliveries, strconv.FormatUint(msg.NumDelivered, 10))
+	id := "dlq:" + msg.Stream + ":" + c.spec.Durable + ":" + strconv.FormatUint(msg.Sequence, 10)
+	return p.PublishRaw(ctx, deadLetterSubject(msg.Subject), id, msg.Data, h)
+}
+
+// Stop stops fetching, lets the messages in flight finish and be settled, and returns when they
+// have, or when ctx ends.
+func (c *Consumer) Stop(ctx context.Context) error {
+	c.once.Do(func() {
+		c.cc.Drain()
+		go func() {
+			<-c.cc.Closed()
+			c.wg.Wait()
+			close(c.stopped)
+		}()
+	})
+	select {
+	case <-c.stopped:
+		return nil
+	case <-ctx.Done():
+		return fmt.Errorf("stop consumer %s: %w", c.spec.Durable, ctx.Err())
+	}
+}
+
+func truncate(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return s[:n]
+}
