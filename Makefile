@@ -67,8 +67,8 @@ proto-check: proto ## Fail when regenerating changes the committed code
 bench: ## Run the benchmarks of every module
 	@set -e; for m in $(MODULES); do (cd $$m && $(GO) test -run '^$$' -bench '$(BENCH)' -benchmem ./...); done
 
-eval: ## Evaluate the classifier on ../shared/eval and the public data sets
-	cd services/classifier && $(GO) test -count=1 -run 'Eval|DevSet|Quality' -v ./rules/ | grep -v '^=== RUN'
+eval: build ## Evaluate the classifier on ../shared/eval and the public data sets (table; JSON in var/eval.json)
+	$(BIN)/piazza eval --eval ../shared/eval --datasets ../shared/datasets --json var/eval.json
 
 clean: ## Remove ./bin and ./var
 	rm -rf $(BIN) var

@@ -28,6 +28,8 @@ Usage:
   piazza up [--demo] [--once] [flags]        run everything in one process (embedded NATS)
   piazza serve --target=SERVICE [flags]      run one service: ingest, classifier, sanctions, routing
   piazza healthcheck --addr HOST:PORT        exit 0 when the gRPC service at addr is SERVING
+  piazza classify --tenant T [--in FILE]     label taxonomy-format JSON Lines, one JSON line out per comment
+  piazza eval [--eval DIR] [--datasets DIR]  classifier quality on labelled files and public data sets
 
 Run "piazza COMMAND -h" for the flags of a command.
 `
@@ -56,6 +58,10 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return runServe(ctx, args[1:], getenv, stderr)
 	case "healthcheck":
 		return runHealthcheck(ctx, args[1:], stderr)
+	case "classify":
+		return runClassify(args[1:], os.Stdin, stdout, stderr)
+	case "eval":
+		return runEval(args[1:], stdout, stderr)
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return nil
