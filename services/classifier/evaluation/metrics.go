@@ -288,4 +288,3 @@ func WriteGrouped(w io.Writer, r GroupedReport) {
 		fmt.Fprintf(w, "  %-24s %6.3f  (%d/%d)\n", g.Name, g.Accuracy, g.Correct, g.Cases)
 	}
 }
-
