@@ -1,5 +1,7 @@
 package rules
 
+import "strings"
+
 // This file holds the detectors of abusive language: blasphemy, hate,
 // threats, insults and profanity. They run in that order because each one
 // consumes the words it explains: a vulgar word inside a blasphemous
@@ -101,8 +103,31 @@ func (c *classifier) detectHate() {
 		if c.quoted(h) {
 			continue
 		}
-		if (c.tokIs(int(h.te), "come") && c.tokIn(int(h.te)+1, "te", "voi")) || (c.tokIn(int(h.ts)-2, "sei", "siete") && c.tokIn(int(h.ts)-1, "un", "una", "uno", "dei", "degli")) {
+		// Used as a noun for people: after a determiner, or "come te".
+		if (c.tokIs(int(h.te), "come") && c.tokIn(int(h.te)+1, "te", "voi")) ||
+			c.tokIn(int(h.ts)-1, "un", "una", "uno", "i", "gli", "le", "questo", "questa", "questi", "queste", "quel", "quei", "sti", "ste", "dei", "degli", "tropi", "trope") {
 			mark(h, 0.8)
+		}
+	}
+	// "i gay non sono mai intelligenti", "le vite dei disabili non contano".
+	for _, g := range c.s.hits[kGroup] {
+		if c.quoted(g) {
+			continue
+		}
+		for i := int(g.te); i < min(len(d.toks), int(g.te)+8); i++ {
+			if i > int(g.te) && d.toks[i].brk == 2 {
+				break
+			}
+			if !c.tokIn(i, "non", "mai") {
+				continue
+			}
+			for j := i + 1; j < min(len(d.toks), i+5); j++ {
+				if negatedPositive[c.tok(j)] {
+					mark(g, 0.75)
+					c.evTok(catHate, "hate.negated-worth:"+c.tok(j), i, j+1)
+					break
+				}
+			}
 		}
 	}
 	// Fascist and nazi slogans and praise.
@@ -134,7 +159,7 @@ func (c *classifier) detectHate() {
 				continue
 			}
 		}
-		if p := c.near(kDerogStrong, g.ts, g.te, 8, 0, false); p >= 0 {
+		if p := c.near(kDerogStrong, g.ts, g.te, 8, 0, false); p >= 0 && !c.negated(c.s.hits[kDerogStrong][p]) {
 			mark(g, 0.9)
 			c.consume(c.s.hits[kDerogStrong][p], consumedHate)
 			c.evHit(catHate, c.s.hits[kDerogStrong][p])
@@ -152,7 +177,8 @@ func (c *classifier) detectHate() {
 			continue
 		}
 		for _, k := range [...]kind{kExclusion, kConspiracy, kVictimBlame, kViolentAct, kThreatPhrase} {
-			if p := c.near(k, g.ts, g.te, 10, 0, false); p >= 0 && !c.quoted(c.s.hits[k][p]) {
+			if p := c.near(k, g.ts, g.te, 10, 0, false); p >= 0 && !c.quoted(c.s.hits[k][p]) && !c.negated(c.s.hits[k][p]) &&
+				(k != kViolentAct || c.intentForm(c.s.hits[k][p])) {
 				mark(g, 0.85)
 				c.evHit(catHate, c.s.hits[k][p])
 				c.consume(c.s.hits[k][p], consumedHate)
@@ -169,35 +195,84 @@ func (c *classifier) detectHate() {
 	}
 }
 
-// weakDerog finds a derogatory predicate joined to the group by a copula
-// ("gli islamici sono tutti terroristi") or adjacent to it ("vecchi
-// rincoglioniti"). It returns the hit index or -1.
+// weakDerog finds a derogatory predicate about the group: adjacent to it
+// ("vecchi rincoglioniti"), just before it ("sudicio come i gay"), after
+// it in the same sentence ("gli islamici sono tutti terroristi"), or in
+// the next sentence when that one refers back ("Sono peggio").
 func (c *classifier) weakDerog(g hit) int {
 	for pi, p := range c.s.hits[kDerogWeak] {
+		if c.quoted(p) || c.negated(p) {
+			continue
+		}
 		if p.ts == g.te || p.te == g.ts {
 			return pi
 		}
-		if p.ts < g.te || p.ts-g.te > 8 {
+		if p.te <= g.ts {
+			if g.ts-p.te <= 3 && !c.sentenceBreak(int(p.ts), int(g.ts)) && !c.personBetween(p.te, g.ts) {
+				return pi
+			}
 			continue
 		}
-		// Allow the next sentence when it starts with a copula ("... gli stranieri. Sono peggio").
-		cop := false
-		for i := g.te; i < p.ts; i++ {
-			if copulas[c.tok(int(i))] {
-				cop = true
-			}
-		}
-		if !cop {
+		if p.ts < g.te || p.ts-g.te > 10 || c.personBetween(g.te, p.ts) {
 			continue
 		}
-		if c.sentenceBreak(int(g.ts), int(p.ts)) {
-			if !copulas[c.tok(int(p.ts)-1)] {
-				continue
+		if !c.sentenceBreak(int(g.ts), int(p.ts)) {
+			if p.ts-g.te <= 8 {
+				return pi
+			}
+			continue
+		}
+		// Next sentence: it must refer back to the group.
+		for i := int(p.ts) - 1; i >= int(g.te) && c.d.toks[i+1].brk != 2; i-- {
+			if copulas[c.tok(i)] || c.tokIn(i, "loro", "li", "le", "dovrebbero", "meritate", "siete") {
+				return pi
 			}
 		}
-		return pi
+		if copulas[c.tok(int(p.ts))] || c.tokIn(int(p.ts)-1, "sono", "siete", "loro") {
+			return pi
+		}
 	}
 	return -1
+}
+
+// negatedPositive are words of worth whose negation about a group is hate.
+var negatedPositive = map[string]bool{
+	"inteligenti": true, "inteligente": true, "atraenti": true, "degni": true, "degne": true, "pari": true,
+	"umani": true, "umane": true, "validi": true, "valido": true, "valida": true, "contano": true, "conta": true,
+	"importanti": true, "vale": true, "valgono": true, "apartengono": true, "capaci": true, "normali": true,
+}
+
+// negated reports a negation just before a predicate ("non sono una
+// minaccia", "nessun gay merita di morire"), unless the item carries it.
+func (c *classifier) negated(h hit) bool {
+	first := c.d.text[c.d.toks[h.ts].s:c.d.toks[h.ts].e]
+	if string(first) == "non" || string(first) == "nesun" {
+		return false
+	}
+	for i := int(h.ts) - 1; i >= 0 && i >= int(h.ts)-4; i-- {
+		if c.d.toks[i+1].brk == 2 {
+			break
+		}
+		if c.tokIn(i, "non", "nesun", "nesuna", "nesuno", "mai") {
+			// "non sono altro che", "non ... che" are affirmative.
+			if c.tokIn(i+1, "altro") || c.tokIn(i+2, "altro") {
+				return false
+			}
+			return true
+		}
+	}
+	return false
+}
+
+// personBetween reports a person (not a group) named between two tokens,
+// so that a predicate about the mayor is not taken as one about a group.
+func (c *classifier) personBetween(a, b int32) bool {
+	for i := a; i < b; i++ {
+		if c.tokHas(int(i), kPersonTarget) && !c.tokIn(int(i), "quel", "quela", "quelo", "quei", "quegli", "questi", "sti", "ste", "voi", "tu", "te", "lei", "lui", "sei", "siete", "vi", "ti", "gente", "tua", "tuo", "tuoi", "vostro", "vostra", "vostri", "el") {
+			return true
+		}
+	}
+	return false
 }
 
 // hateVerb finds "odio i X", "non sopporto i X", "i X ... io li odio".
@@ -283,7 +358,7 @@ func (c *classifier) detectThreat() {
 			c.evHit(catThreat, a)
 			continue
 		}
-		if p := c.near(kGroup, a.ts, a.te, 10, 0, false); p >= 0 {
+		if p := c.near(kGroup, a.ts, a.te, 10, 0, false); p >= 0 && c.intentForm(a) {
 			c.set(catThreat, 0.8)
 			c.evHit(catThreat, a)
 		}
@@ -307,13 +382,34 @@ func (c *classifier) detectThreat() {
 				continue
 			}
 			for _, k := range [...]kind{kThreatPhrase, kViolentAct} {
-				if p := c.near(k, g.ts, g.te, 10, 0, false); p >= 0 && !c.weakThreatPhrase(c.s.hits[k][p]) {
+				if p := c.near(k, g.ts, g.te, 10, 0, false); p >= 0 && !c.weakThreatPhrase(c.s.hits[k][p]) && (k == kThreatPhrase || c.intentForm(c.s.hits[k][p])) {
 					c.set(catHate, 0.8)
 					c.evHit(catHate, g)
 				}
 			}
 		}
 	}
+}
+
+// intentForm reports whether a violent word expresses a wish, a plan or a
+// call (infinitive, future, conditional, imperative, enclitic pronoun, or a
+// phrase) rather than reporting a fact ("uccise", "5 morti", "torture").
+func (c *classifier) intentForm(a hit) bool {
+	if a.te-a.ts > 1 {
+		return true
+	}
+	if p := c.near(kCallViolence, a.ts, a.te, 3, -1, true); p >= 0 {
+		return true
+	}
+	w := c.tok(int(a.ts))
+	for _, suf := range [...]string{"are", "ere", "ire", "aro", "ero", "iro", "remo", "rebe", "rebero", "iamo", "arli", "erli",
+		"irli", "arle", "erle", "arlo", "erlo", "atelo", "ateli", "iamoli", "ebero", "asero", "asimo", "iamoci", "arci",
+		"asse", "esse", "ise", "ira", "era", "ara", "erei", "arei", "irei"} {
+		if strings.HasSuffix(w, suf) {
+			return true
+		}
+	}
+	return false
 }
 
 // weakThreatPhrase reports phrases that threaten only with a target nearby

@@ -5,7 +5,7 @@ import "strings"
 // This file holds the detectors of what a comment asks: an emergency, a
 // request to an office (with its topic), or small talk off the post's subject.
 
-// pleaIDs are strong danger items that express urgency rather than danger.
+// isPlea reports strong danger items that express urgency rather than danger.
 func isPlea(id string) bool {
 	switch id {
 	case "danger.strong:aiuto", "danger.strong:aiutateci", "danger.strong:aiutatemi", "danger.strong:chiamate il 118",
@@ -16,7 +16,7 @@ func isPlea(id string) bool {
 	return false
 }
 
-// nowIDs mark something happening right now.
+// isNow reports urgency items that mark something happening right now.
 func isNow(id string) bool {
 	switch id {
 	case "urgent:adesso", "urgent:in questo momento", "urgent:proprio ora", "urgent:appena", "urgent:e appena",

@@ -1,6 +1,7 @@
 package rules
 
 import (
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -151,6 +152,9 @@ func NewEngine() (*Engine, error) {
 	return e, nil
 }
 
+// maxHitsPerKind bounds the hits kept for one lexicon kind.
+const maxHitsPerKind = 256
+
 // hit is one lexicon match.
 type hit struct {
 	e      int32 // entry index
@@ -235,17 +239,34 @@ func (e *Engine) match(s *scratch) {
 			rightOK := ent.stem || be == len(text) || text[be] == ' '
 			ts, te := d.tokOf[bs], d.tokOf[be-1]+1
 			if ent.joined || !leftOK || !rightOK {
-				// Inside a joined word or a hashtag, items may run together.
-				if ts+1 != te || d.toks[ts].flags&(flagJoined|flagHashtag) == 0 || be-bs < 4 {
+				// Inside letters joined from single characters, items may run
+				// together; inside a hashtag only campaign and promotion words do.
+				if ts+1 != te || be-bs < 4 {
+					continue
+				}
+				f := d.toks[ts].flags
+				if f&flagJoined == 0 && (f&flagHashtag == 0 || !hashtagKind(ent.kind)) {
 					continue
 				}
 			}
-			s.hits[ent.kind] = append(s.hits[ent.kind], hit{e: p, ts: ts, te: te, bs: int32(bs), be: int32(be)})
+			// A real comment never needs more; the cap bounds the detectors' work on hostile input.
+			if len(s.hits[ent.kind]) < maxHitsPerKind {
+				s.hits[ent.kind] = append(s.hits[ent.kind], hit{e: p, ts: ts, te: te, bs: int32(bs), be: int32(be)})
+			}
 			if te == ts+1 && !ent.joined && leftOK && rightOK {
 				s.tokKinds[ts] |= 1 << ent.kind
 			}
 		}
 	}
+}
+
+// hashtagKind reports the kinds that may be found run together inside a hashtag.
+func hashtagKind(k kind) bool {
+	switch k {
+	case kParty, kPolStrong, kPolWeak, kSpamStrong, kCommStrong:
+		return true
+	}
+	return false
 }
 
 // classifier holds one call's working state for the detectors.
@@ -447,7 +468,20 @@ func (c *classifier) run() Result {
 				res.Evidence = append(res.Evidence, ev)
 			}
 		}
-		sort.SliceStable(res.Evidence, func(i, j int) bool { return res.Evidence[i].Start < res.Evidence[j].Start })
+		sort.Slice(res.Evidence, func(i, j int) bool {
+			a, b := res.Evidence[i], res.Evidence[j]
+			if a.Start != b.Start {
+				return a.Start < b.Start
+			}
+			if a.End != b.End {
+				return a.End < b.End
+			}
+			if a.Category != b.Category {
+				return a.Category < b.Category
+			}
+			return a.RuleID < b.RuleID
+		})
+		res.Evidence = slices.Compact(res.Evidence)
 	}
 	if c.on(catRequest) {
 		res.Topic, res.TopicConfidence = topic, conf

@@ -246,7 +246,8 @@ func resolveMask(p string) (string, bool) {
 			real++
 		}
 	}
-	if real < 2 {
+	if real < 2 || len(p)-real > 3 || len(p) > 24 {
+		// Too many hidden letters to guess, and the search would explode.
 		return "", false
 	}
 	best := ""

@@ -64,7 +64,7 @@ func TestHateCheckItalian(t *testing.T) {
 	}
 	accuracy := float64(total.ok) / float64(total.n)
 	t.Logf("HateCheck Italian accuracy = %.3f (%d/%d)", accuracy, total.ok, total.n)
-	if floor := 0.50; accuracy < floor {
+	if floor := 0.80; accuracy < floor {
 		t.Errorf("HateCheck accuracy = %.3f, want >= %.2f", accuracy, floor)
 	}
 }

@@ -167,7 +167,7 @@ var lexiconSources = []source{
 		`dei neri|neri|invalidi|immigrazione|negri|negro|rumene|russi|slavi|nordafricani|sudamericani|latinos|asiatici|cristiani|` +
 		`buddisti|induisti|sikh|atei|ebraici|lgbt|lgbtq|queer|persone con disabilita|ciechi|sordi|senzatetto|barboni|` +
 		`meridionale|napoletani|siciliani|calabresi|veneti|lombardi|sardi`},
-	{kDerogStrong, `feccia|parassiti|parassita|bestie|scimmie|scimmia|subumani|subumano|inferiori|inferiore|vermi|topi|ratti|` +
+	{kDerogStrong, `sudiciume|rifiuti umani|scarafaggi|scarafaggio|pidocchi|insetti|spreco di spazio|uno spreco|disumane|disumani|creature|sciami|infestando|infestano|infestare|non hanno valore|non valgono|valgono meno|meno della merda|piu intelligente di|piu preziosa di|sporco sotto|topo morto|cibo che e stato toccato|testare i nuovi farmaci|in una discarica|gettati in|nessun altro e|tipico di|tipico dei|tipico delle|e nella natura|per loro natura|per natura|sono esseri inferiori|non sono altro che|specie|feccia|parassiti|parassita|bestie|scimmie|scimmia|subumani|subumano|inferiori|inferiore|vermi|topi|ratti|` +
 		`spazzatura|sporcizia|immondizia|letame|contro natura|di umano non|niente di umano|nulla di umano|nel sangue|e genetico|` +
 		`un peso per la societa|un peso|un cancro|una piaga|un virus|una malattia|malati|malate|pervertiti|pervertito|degenerati|` +
 		`senza valore|non valgono niente|non sono umani|non sono persone|razza inferiore|sono animali|come animali|come le bestie|` +
@@ -175,18 +175,18 @@ var lexiconSources = []source{
 		`abominevoli|mi fanno schifo|fanno schifo|mi fanno cosi tanto schifo|mi fa cosi tanto schifo|mi fa schifo|sporcano|invasori|` +
 		`ci invadono|ci rovinano|rovinano il paese|ci rubano il lavoro|tutti uguali|vanno curati|vanno curate|da curare|abomini|` +
 		`delinquenti per natura|sono tutti delinquenti|sono tutti ladri|tutti terroristi|sono tutti terroristi`},
-	{kDerogWeak, `ladri|ladre|delinquenti|terroristi|terrorista|criminali|stupidi|stupide|ignoranti|sporchi|sporche|inutili|violenti|` +
+	{kDerogWeak, `spregevol*|nausean*|rivoltan*|disonest*|pessim*|patetic*|incivil*|sudic*|stupid*|scem*|senza cervello|una minaccia|un pericolo|crudel*|viscid*|vili|meschin*|perfid*|deplorevol*|ributtan*|insopportabil*|orrend*|odios*|cervello fottuto|merdos*|cazzon*|teste di cazzo|figli di puttana|persone completamente stronze|stronze|stupida|irritante|fastidios*|inaffidabil*|traditor*|dare problemi|danno problemi|solo problemi|inutil*|peggiori|buoni a nulla|cretin*|idiot*|imbecill*|deficient*|ignorant*|ritardat*|senza valore|nessun valore|perdenti|falliti|sporch*|puzz*|brutt*|lerci*|ladr*|criminal*|delinquent*|violent*|assassin*|pedofil*|stupratori|terrorist*|malat*|anormal*|innaturali|sbagliati|un errore|il piu grande errore|rovinera|rovinano|rovinare|ladri|ladre|delinquenti|terroristi|terrorista|criminali|stupidi|stupide|ignoranti|sporchi|sporche|inutili|violenti|` +
 		`esagerate|esagerati|pericolosi|pericolose|puzzano|puzzolenti|luridi|luride|rincoglioniti|rimbambiti|falsi|bugiardi|ubriaconi|` +
 		`fannulloni|spacciatori|stupratori|assassini|rapinatori|scansafatiche|nullafacenti|mantenuti|approfittatori|incivili|` +
 		`selvaggi|barbari|primitivi|arretrati|malvagi|cattivi|odiosi|orribili|brutti|brutte|mai attraenti|cosi ignoranti|cosi stupidi|` +
 		`cosi stupide|incapaci|incompetenti|idioti|idiote|deficienti|cretini|cretine|imbecilli|coglioni|stronzi|stronze|bastardi|` +
 		`se la sono cercata|se la cercano|isteriche|isterici`},
-	{kHateVerb, `odio|odiamo|odiate|odiano|odiare|odiarli|li odio|le odio|detesto|detestiamo|detestare|disprezzo|disprezziamo|` +
+	{kHateVerb, `disdegno|aborro|aborrisco|mi fate vomitare|mi fa vomitare|mi fanno vomitare|mi fa arrabbiare|mi fanno arrabbiare|mi fanno infuriare|mi fate infuriare|ribollire di rabbia|mi riempiono di|tanta rabbia|niente di peggio|i peggiori|le peggiori|la peggior specie|mi fanno incazzare|mi fate incazzare|incazzato con|incazzata con|non provo altro che|sdegno|non mi piacciono|mi piaccia meno|mai fidarsi|non fidarti|non fidatevi|preferirei morire|preferirei avere il cancro|non hanno posto|starebbe meglio senza|staremmo meglio senza|meglio senza|farsi fottere|a farsi fottere|rompere il cazzo|non li voglio|non le voglio|non vogliamo|che schifo i|che schifo le|odio|odiamo|odiate|odiano|odiare|odiarli|li odio|le odio|detesto|detestiamo|detestare|disprezzo|disprezziamo|` +
 		`non sopporto|non sopportiamo|non tollero|non li sopporto|non le sopporto|sono disgustato|sono disgustata|disgustato da|` +
 		`disgustata da|astio per|sdegno per|disgusto per|disprezzo per|ribrezzo|mi ripugnano|mi disgustano|mi fanno vomitare|` +
 		`nessuna compassione per|nessuna pieta per|scarsa considerazione|stufo di|stufa di|stufi di|fanculo a|fanculo ai|` +
 		`cosa cazzo volete|che cazzo volete|fuori dalle palle|fuori dai coglioni|non meritano|non hanno diritto|a morte|abbasso`},
-	{kExclusion, `se ne tornino|se ne tornassero|tornatevene|tornino a casa|tornino a casa loro|a casa loro|rimandarli|rimandateli|` +
+	{kExclusion, `unica soluzione|soluzione finale|una volta per tutte|se ne tornino|se ne tornassero|tornatevene|tornino a casa|tornino a casa loro|a casa loro|rimandarli|rimandateli|` +
 		`rimandare a casa|da rimandare|rimpatriarli|rimpatriateli|cacciarli|cacciateli|vanno cacciati|vanno cacciate|vanno espulsi|` +
 		`andrebbero cacciati|andrebbero tenuti fuori|tenuti fuori|tenerli fuori|fuori dall italia|fuori dal paese|non li vogliamo|` +
 		`non le vogliamo|portateveli a casa vostra|portateveli a casa|coi barconi|sui barconi|non dovrebbero votare|non dovrebbero lavorare|` +
@@ -205,12 +205,12 @@ var lexiconSources = []source{
 		`mussolini aveva ragione|quando c era lui|14 parole|white power|razza ariana|difesa della razza`},
 	{kVictimBlame, `se la sono cercata|se l e cercata|se la cercano|se le cercano|un po se lo meritano|con quella gonna|` +
 		`tutte esagerate|le donne esagerano|sono tutte uguali|donne al volante|in cucina|a fare la calza`},
-	{kCondemn, `chi scrive|chi dice|chi ha scritto|se dici|dire che|dire nel|dici cose|cose come|denunciare|denunciamo|condanno|` +
+	{kCondemn, `smettere di|devi smettere|deve finire|chiamare i|chiamare gli|chiamare le|quando chiami|non puoi credere|fa male vedere|minacciare di|in prigione|continui a insistere|insistere che|la tua opinione|la dice lunga|mentalita|non parlero con te|gente che dice|che dice che|sei odioso|sei odiosa|cosa orribile|e orribile|mi fa male|non e accettabile|ha detto che|dicono che|tratta i|tratta le|non ho mai detto|violenza sulle donne|contro la violenza|femminicidio|femminicidi|vittime|vittima|giornata contro|giornata internazionale|panchina rossa|solidarieta|rispetto per|diritti|non ho niente contro|chi scrive|chi dice|chi ha scritto|se dici|dire che|dire nel|dici cose|cose come|denunciare|denunciamo|condanno|` +
 		`condanniamo|razzismo|razzista|razzisti|omofobia|omofobo|omofobi|bigotto|bigotti|vergognarsi|dovrebbe vergognarsi|dovreste vergognarvi|` +
 		`fa paura|falso e offensivo|e falso|non generalizziamo|non generalizzare|sono persone come noi|persone come noi|frase piu schifosa|` +
 		`studiate la storia|non deve succedere|ho letto|ho visto che qualcuno|qualcuno ha scritto|hanno scritto|commenti vergognosi|` +
 		`discriminazione|discriminazioni|dimostra|traviati|odio razziale|incitamento all odio|antifascista|antifascismo|resistenza|` +
-		`liberazione|contro il razzismo|contro l omofobia|non odio|non c e astio|nessun astio|non ho niente contro|non ho nulla contro|` +
+		`liberazione|contro il razzismo|contro l omofobia|non odio|non c e astio|nessun astio|` +
 		`e stato chiamato|sono stati chiamati|chiamato frocio|insultato|insultata|insulti razzisti|hate speech|sono contrario al razzismo|` +
 		`negazionismo|cosa ti fa dire|perche dici|smettila di dire|non si dice|e inaccettabile|inaccettabile|vergognoso dire`},
 	{kThreatPhrase, `ti aspetto sotto casa|vi aspetto sotto casa|ti vengo a prendere|vi vengo a prendere|ti vengo a cercare|so dove abiti|` +
@@ -238,8 +238,8 @@ var lexiconSources = []source{
 		`distruggo|distruggero|ammazzerei|ucciderei|prendo a sprangate|prendo a bastonate|prendo a calci|prendo a pugni|prendo a schiaffi|` +
 		`gonfio|rompo la faccia|rompo le ossa|faccio fuori`},
 	{kThreatPron, `ti|vi|gli|lo|la|li|le|te|ve|ce|t`},
-	{kCallViolence, `bisognerebbe|bisogna|andrebbero|vanno|dovrebbero|devono|meritano|meriterebbero|ci vorrebbe|servirebbe`},
-	{kViolentAct, `bruciarli|bruciarle|bruciati|bruciate|ammazzarli|ammazzati|uccisi|uccise|ucciderli|impiccati|fucilati|sterminati|` +
+	{kCallViolence, `fossero|venissero|siano|essere|dovremmo|vorrei|mi piacerebbe|se solo|qualcuno dovrebbe|bisognerebbe|bisogna|andrebbero|vanno|dovrebbero|devono|meritano|meriterebbero|ci vorrebbe|servirebbe`},
+	{kViolentAct, `tutti morti|tutte morte|per mano mia|uccid*|ammazz*|pugnal*|stupr*|strangol*|tortur*|massacr*|impicc*|stermin*|sbarazz*|sradic*|debell*|annegas*|fucil*|far soffrire|faro soffrire|fare soffrire|dovrebbero soffrire|di soffrire|soffrire|al rogo|messi al rogo|giustiziati|giustiziare|morire|morira|mettere fine|mettiamo fine|metta fine|porre fine|gola tagliata|taglierò le gole|gole|spezzare il collo|spezzero il collo|sparero|sparassero|sparare|fare del male|faro del male|attaccare|sgozz*|decapit*|linciar*|picchiar*|bastonar*|bruciarli|bruciarle|bruciati|bruciate|ammazzarli|ammazzati|uccisi|uccise|ucciderli|impiccati|fucilati|sterminati|` +
 		`sterminarli|gasati|presi a bastonate|presi a calci|picchiati|pestati|massacrati|massacrarli|eliminati fisicamente|sparati|` +
 		`sparargli|legnate|bastonate|randellate|sprangate|frustati|torturati|affogati|annegati|buttati a mare|buttarli a mare|` +
 		`affondare i barconi|affondarli|spaccare le ossa|prendere a bastonate|prenderli a calci|bombardare|bombardarli`},

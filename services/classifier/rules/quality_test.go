@@ -137,7 +137,7 @@ func TestDevSetQuality(t *testing.T) {
 	insultP, _, _ := counts[CodeInsult].scores()
 	t.Logf("macro-F1=%.3f insult-P=%.3f topic-accuracy=%.3f (%d/%d on detected requests) exact=%d/%d [%s]",
 		macro, insultP, topicAcc, topicOK, topicN, exact, len(rows), strings.Join(lines, ","))
-	floors := struct{ macro, insultP, topic float64 }{0.80, 0.85, 0.80}
+	floors := struct{ macro, insultP, topic float64 }{0.93, 0.95, 0.90}
 	if macro < floors.macro {
 		t.Errorf("macro-F1 = %.3f, want >= %.2f", macro, floors.macro)
 	}
