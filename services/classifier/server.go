@@ -7,8 +7,10 @@ package classifier
 import (
 	"context"
 	"fmt"
+	"runtime"
 	"sort"
 	"strings"
+	"sync"
 
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/metric"
@@ -83,12 +85,28 @@ func (s *Server) ClassifyBatch(ctx context.Context, req *classifierv1.ClassifyBa
 	_, span := s.tracer.Start(ctx, "classifier.classify_batch", trace.WithAttributes(attribute.Int("piazza.batch", len(tenants))))
 	defer span.End()
 	out := &classifierv1.ClassifyBatchResponse{Verdicts: make([]*classifierv1.Verdict, len(tenants))}
-	for i, c := range req.GetComments() {
-		out.Verdicts[i] = s.Verdict(tenants[i], c)
-		s.count(ctx, out.Verdicts[i])
+	comments := req.GetComments()
+	// A batch is CPU-bound work on independent comments: spread it over the cores.
+	workers := min(runtime.GOMAXPROCS(0), (len(comments)+minChunk-1)/minChunk)
+	var wg sync.WaitGroup
+	for w := 0; w < workers; w++ {
+		wg.Add(1)
+		go func(w int) {
+			defer wg.Done()
+			for i := w; i < len(comments); i += workers {
+				out.Verdicts[i] = s.Verdict(tenants[i], comments[i])
+			}
+		}(w)
+	}
+	wg.Wait()
+	for _, v := range out.Verdicts {
+		s.count(ctx, v)
 	}
 	return out, nil
 }
+
+// minChunk is the fewest comments worth a goroutine of their own.
+const minChunk = 16
 
 // GetPolicy describes the tenant's policy in force.
 func (s *Server) GetPolicy(_ context.Context, req *classifierv1.GetPolicyRequest) (*classifierv1.GetPolicyResponse, error) {
