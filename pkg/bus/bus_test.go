@@ -11,6 +11,8 @@ import (
 
 	"github.com/nats-io/nats.go/jetstream"
 	"go.opentelemetry.io/otel/propagation"
+	sdkmetric "go.opentelemetry.io/otel/sdk/metric"
+	"go.opentelemetry.io/otel/sdk/metric/metricdata"
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 	"go.opentelemetry.io/otel/sdk/trace/tracetest"
 	"google.golang.org/protobuf/types/known/wrapperspb"
@@ -233,4 +235,75 @@ func TestRetryDelayGrowsAndIsCapped(t *testing.T) {
 			t.Errorf("RetryDelayFor(%d) = %s, want %s", tt.n, got, tt.want)
 		}
 	}
+}
+
+func TestConsumerExportsLagAndOutcomesByTenant(t *testing.T) {
+	js, tel, _ := setup(t)
+	ctx := context.Background()
+	reader := sdkmetric.NewManualReader()
+	mp := sdkmetric.NewMeterProvider(sdkmetric.WithReader(reader))
+	release := make(chan struct{})
+	c, err := bus.Consume(ctx, js, spec("lag"), bus.ConsumerDeps{Telemetry: tel, Meter: mp}, func(ctx context.Context, m *bus.Message) error {
+		<-release
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	pub := bus.NewPublisher(js, tel)
+	for i := 0; i < 3; i++ {
+		if err := pub.PublishRaw(ctx, bus.CommentReceived("monza"), fmt.Sprint("lag-", i), []byte("x"), nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// The gauges ask the server at most every 5 s, so allow for one stale answer.
+	testinfra.Eventually(t, 15*time.Second, func() error {
+		got := gauge(t, reader, "piazza.bus.consumer.ack_pending") + gauge(t, reader, "piazza.bus.consumer.pending")
+		if got != 3 {
+			return fmt.Errorf("pending+ack pending = %d, want 3", got)
+		}
+		return nil
+	})
+	close(release)
+	if err := c.Stop(ctx); err != nil {
+		t.Fatal(err)
+	}
+	var rm metricdata.ResourceMetrics
+	if err := reader.Collect(ctx, &rm); err != nil {
+		t.Fatal(err)
+	}
+	found := false
+	for _, sm := range rm.ScopeMetrics {
+		for _, m := range sm.Metrics {
+			if m.Name != "piazza.bus.messages" {
+				continue
+			}
+			for _, dp := range m.Data.(metricdata.Sum[int64]).DataPoints {
+				if v, ok := dp.Attributes.Value("tenant"); ok && v.AsString() == "monza" && dp.Value == 3 {
+					found = true
+				}
+			}
+		}
+	}
+	if !found {
+		t.Error("piazza.bus.messages has no count of 3 for tenant monza")
+	}
+}
+
+func gauge(t *testing.T, r *sdkmetric.ManualReader, name string) int64 {
+	t.Helper()
+	var rm metricdata.ResourceMetrics
+	if err := r.Collect(context.Background(), &rm); err != nil {
+		t.Fatal(err)
+	}
+	for _, sm := range rm.ScopeMetrics {
+		for _, m := range sm.Metrics {
+			if m.Name == name {
+				if g, ok := m.Data.(metricdata.Gauge[int64]); ok && len(g.DataPoints) > 0 {
+					return g.DataPoints[0].Value
+				}
+			}
+		}
+	}
+	return -1
 }

@@ -129,11 +129,17 @@ func (s ConsumerSpec) RetryDelayFor(delivered uint64) time.Duration {
 // Consumer runs a Handler over a durable consumer.
 type Consumer struct {
 	spec    ConsumerSpec
+	cons    jetstream.Consumer
 	cc      jetstream.ConsumeContext
 	wg      sync.WaitGroup
 	sem     chan struct{}
 	stopped chan struct{}
 	once    sync.Once
+
+	lagReg  metric.Registration
+	lagMu   sync.Mutex
+	lagAt   time.Time
+	lagLast *jetstream.ConsumerInfo
 }
 
 // ConsumerDeps are what a consumer reports to and publishes dead letters with.
@@ -181,9 +187,8 @@ func Consume(ctx context.Context, js jetstream.JetStream, spec ConsumerSpec, dep
 	for i := len(mws) - 1; i >= 0; i-- {
 		h = mws[i](h)
 	}
-	c := &Consumer{spec: spec, sem: make(chan struct{}, spec.Concurrency), stopped: make(chan struct{})}
+	c := &Consumer{spec: spec, sem: make(chan struct{}, spec.Concurrency), stopped: make(chan struct{}), cons: cons}
 	base := context.WithoutCancel(ctx)
-	attrs := metric.WithAttributes(attribute.String("stream", spec.Stream), attribute.String("consumer", spec.Durable))
 	cc, err := cons.Consume(func(jm jetstream.Msg) {
 		c.sem <- struct{}{}
 		c.wg.Add(1)
@@ -191,6 +196,8 @@ func Consume(ctx context.Context, js jetstream.JetStream, spec ConsumerSpec, dep
 			defer func() { <-c.sem; c.wg.Done() }()
 			start := time.Now()
 			outcome := c.handle(base, jm, h, deps)
+			tenant, _, _, _ := ParseSubject(jm.Subject())
+			attrs := metric.WithAttributes(attribute.String("stream", spec.Stream), attribute.String("consumer", spec.Durable), attribute.String("tenant", tenant))
 			m.handled.Add(base, 1, attrs, metric.WithAttributes(attribute.String("outcome", outcome)))
 			m.duration.Record(base, time.Since(start).Seconds(), attrs)
 		}()
@@ -199,7 +206,64 @@ func Consume(ctx context.Context, js jetstream.JetStream, spec ConsumerSpec, dep
 		return nil, fmt.Errorf("consume %s: %w", spec.Durable, err)
 	}
 	c.cc = cc
+	if deps.Meter != nil {
+		if err := c.observeLag(deps.Meter); err != nil {
+			cc.Stop()
+			return nil, err
+		}
+	}
 	return c, nil
+}
+
+// observeLag exports the consumer's backlog as gauges read at collection time: messages not yet
+// delivered, delivered but not acknowledged, and redelivered. The server is asked at most once
+// per lagRefresh; between asks the last answer is reported.
+func (c *Consumer) observeLag(mp metric.MeterProvider) error {
+	meter := mp.Meter("github.com/piazza-pa/piazza/pkg/bus")
+	pending, err := meter.Int64ObservableGauge("piazza.bus.consumer.pending", metric.WithDescription("Messages of the stream not yet delivered to the consumer (its lag)"))
+	if err != nil {
+		return fmt.Errorf("bus lag metric: %w", err)
+	}
+	ackPending, err := meter.Int64ObservableGauge("piazza.bus.consumer.ack_pending", metric.WithDescription("Messages delivered to the consumer and not yet acknowledged"))
+	if err != nil {
+		return fmt.Errorf("bus lag metric: %w", err)
+	}
+	redelivered, err := meter.Int64ObservableGauge("piazza.bus.consumer.redelivered", metric.WithDescription("Messages being redelivered to the consumer"))
+	if err != nil {
+		return fmt.Errorf("bus lag metric: %w", err)
+	}
+	attrs := metric.WithAttributes(attribute.String("stream", c.spec.Stream), attribute.String("consumer", c.spec.Durable))
+	c.lagReg, err = meter.RegisterCallback(func(ctx context.Context, o metric.Observer) error {
+		info := c.lagInfo(ctx)
+		if info == nil {
+			return nil
+		}
+		o.ObserveInt64(pending, int64(info.NumPending), attrs)
+		o.ObserveInt64(ackPending, int64(info.NumAckPending), attrs)
+		o.ObserveInt64(redelivered, int64(info.NumRedelivered), attrs)
+		return nil
+	}, pending, ackPending, redelivered)
+	if err != nil {
+		return fmt.Errorf("bus lag metric: %w", err)
+	}
+	return nil
+}
+
+// lagRefresh bounds how often a metrics scrape asks the server for the consumer's state.
+const lagRefresh = 5 * time.Second
+
+func (c *Consumer) lagInfo(ctx context.Context) *jetstream.ConsumerInfo {
+	c.lagMu.Lock()
+	defer c.lagMu.Unlock()
+	if time.Since(c.lagAt) < lagRefresh && c.lagLast != nil {
+		return c.lagLast
+	}
+	ictx, cancel := context.WithTimeout(ctx, time.Second)
+	defer cancel()
+	if info, err := c.cons.Info(ictx); err == nil {
+		c.lagLast, c.lagAt = info, time.Now()
+	}
+	return c.lagLast
 }
 
 func newConsumerMetrics(mp metric.MeterProvider) (consumerMetrics, error) {
@@ -286,6 +350,9 @@ func (c *Consumer) deadLetter(ctx context.Context, p *Publisher, msg *Message, r
 // have, or when ctx ends.
 func (c *Consumer) Stop(ctx context.Context) error {
 	c.once.Do(func() {
+		if c.lagReg != nil {
+			_ = c.lagReg.Unregister()
+		}
 		c.cc.Drain()
 		go func() {
 			<-c.cc.Closed()
