@@ -366,7 +366,11 @@ func (c *classifier) detectCommercial() {
 			contacts++
 		}
 	}
-	ok := strong >= 2 || (strong >= 1 && (weak+prices+contacts) >= 1)
+	// A price, a mobile number and commercial words together are an advert even without an
+	// explicit offer word ("pizza a 5 euro, prenota al 333…"): a business's own advertised
+	// contacts are commercial, not personal data. The institution's landlines do not count.
+	advert := prices >= 1 && c.mobileCount() >= 1 && weak >= 2
+	ok := strong >= 2 || (strong >= 1 && (weak+prices+contacts) >= 1) || advert
 	if !ok {
 		return
 	}
@@ -381,6 +385,13 @@ func (c *classifier) detectCommercial() {
 	c.set(catCommercial, score)
 	for _, h := range c.s.hits[kCommStrong] {
 		c.evHit(catCommercial, h)
+	}
+	if advert && strong == 0 {
+		for _, p := range c.phones() {
+			if p.mobile {
+				c.evTok(catCommercial, "commercial.advert_contact", p.ts, p.te)
+			}
+		}
 	}
 }
 

@@ -72,6 +72,17 @@ func (c *classifier) phones() []phone {
 
 func (c *classifier) phoneCount() int { return len(c.phones()) }
 
+// mobileCount counts Italian mobile numbers, which businesses advertise and offices do not.
+func (c *classifier) mobileCount() int {
+	n := 0
+	for _, p := range c.phones() {
+		if p.mobile {
+			n++
+		}
+	}
+	return n
+}
+
 // buildCompact fills the uppercase alphanumeric view of the original text.
 func (c *classifier) buildCompact() []compactChar {
 	src := c.in.Text

@@ -301,7 +301,7 @@ var lexiconSources = []source{
 	{kCommWeak, `per info|chiamate lo|contattaci|contattateci|whatsapp|whats app|prezzo|prezzi|euro|offerta|offerte|tariffe|tariffa|gratis|gratuito|gratuita|info|instagram|facebook|pagina|negozio|` +
 		`ditta|azienda|servizio|servizi|professionale|professionali|qualificate|qualificati|consulenza|contratti|condomini|aziende|` +
 		`privati|disponibile|disponibili|chiamate|chiamare|scrivete|scrivetemi|contattatemi|prenotate|ordinate|personalizzati|` +
-		`personalizzate|garantito|garantita|qualita|economico|convenienti|conveniente|novita|catalogo|shop|bio`},
+		`personalizzate|garantito|garantita|qualita|economico|convenienti|conveniente|novita|catalogo|shop|bio|prenota|prenotazioni|chiamateci|nuova apertura|inaugurazione`},
 	{kSpamStrong, `manda questo messaggio|invia questo messaggio|inoltra questo messaggio|condividi con 10 amici|condividi con|` +
 		`condividete questo post|condividi questo post|se ci tieni condividi|se non condividi|copia e incolla|copia incolla|` +
 		`non autorizzo|anni di sfortuna|chi lo interrompe|tagga 3 amici|tagga tre amici|tagga i tuoi amici|metti like|mettete like|` +
@@ -367,7 +367,7 @@ var lexiconSources = []source{
 		`si potrebbe|si possono|e possibile|sarebbe possibile|posso|possiamo|mandate qualcuno|mandare qualcuno|mandate i vigili|` +
 		`intervenite|intervenire|sistemate|sistemare|lo sistemate|la sistemate|quando sistemate|quando passa|quando passano|` +
 		`quando ripassa|quando ripassano|quando intervenite|quando asfaltate|quando escono|quando esce|quando arriva|quando si torna|` +
-		`quando mandate|quando chiudete|quando riaprite|quando riapre|quando aprite|vorrei sapere|vorrei|vorremmo|volevo sapere|volevo|` +
+		`quando mandate|quando chiudete|quando riaprite|quando riapre|quando aprite|quando pensate|quando pensate di|quando vi decidete|quando avete intenzione|quando contate di|quando si decide|quando si decidono|vorrei sapere|vorrei|vorremmo|volevo sapere|volevo|` +
 		`voglio sapere|voglio parlare|mi serve|mi servirebbe|ci serve|serve la|serve il|serve l|serve un|serve una|serve ancora|` +
 		`servono|bisogna prenotare|bisogna fare|bisogna rifare|segnalo|segnalare|vi segnalo|segnalato|multatelo|multateli|multate|` +
 		`fate controllare|far controllare|controllate|potete controllare|rimuovere|farla rimuovere|rimettere|potare|avvisare|c e modo|` +
@@ -419,7 +419,7 @@ var lexiconSources = []source{
 		`e mail personale|email personale|indirizzo personale|chiamatela|chiamatelo|chiamateli|scrivetegli|scrivetele|intasategliela|` +
 		`ditegliene|tempestatelo|tempestatela|a qualsiasi ora|il mio codice fiscale|il mio cf|mio codice fiscale|mio iban|l iban|iban|` +
 		`codice fiscale|cf|targato|targata|targa|personale|privato|privata|nata il|nato il`},
-	{kInstitution, `ufficio|uffici|anagrafe|comune|comunale|urp|municipio|numero verde|polizia locale|vigili|reperibilita|servizi sociali|` +
+	{kInstitution, `ufficio|uffici|comando|caserma|polizia municipale|ospedale|anagrafe|comune|comunale|urp|municipio|numero verde|polizia locale|vigili|reperibilita|servizi sociali|` +
 		`servizi educativi|sportello|segreteria|protocollo|tributi|biblioteca|ufficio tecnico|stato civile|elettorale|centralino|` +
 		`carabinieri|questura|asl|ats|farmacia|scuola|pro loco|parrocchia|oratorio|associazione|croce rossa|protezione civile|` +
 		`pronto intervento|guardia medica|emergenza|118|112|115|numero unico|rispondono|risponde|orari|sito|pec`},

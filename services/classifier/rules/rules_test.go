@@ -263,6 +263,8 @@ func TestLinksCommercialSpam(t *testing.T) {
 		{"offer", txt("Vendo bici da corsa usata, 300€, contattatemi in privato"), []string{CodeCommercial}},
 		{"sponsor", txt("Ferramenta Bianchi: sconto del 10% sulle stufe, vi aspettiamo"), nil},
 		{"landmark", txt("la buca davanti al bar Roma è ancora lì"), nil},
+		{"advert with a mobile number", txt("Trattoria da Lina: menù del giorno a 12 euro, prenota al 339 5551234"), []string{CodeCommercial}},
+		{"a price and the office's landline are no advert", txt("il parcheggio costa 2 euro, chiamate il comando al 039 2816111 per info"), nil},
 		{"chain", txt("Condividi con 10 amici o avrai 7 anni di sfortuna!!!"), []string{CodeSpam}},
 		{"crypto", txt("Ho guadagnato 3000€ con il trading bitcoin, scrivetemi su telegram"), []string{CodeSpam}},
 		{"drugs", txt("chi cerca fumo buono scrivetemi in privato"), []string{CodeIllegal}},
