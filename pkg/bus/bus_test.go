@@ -307,3 +307,32 @@ func gauge(t *testing.T, r *sdkmetric.ManualReader, name string) int64 {
 	}
 	return -1
 }
+
+func TestPublishBatchIsAcknowledgedAndDeduplicated(t *testing.T) {
+	js, tel, _ := setup(t)
+	ctx := context.Background()
+	pub := bus.NewPublisher(js, tel)
+	var batch []bus.Outgoing
+	for i := 0; i < 50; i++ {
+		batch = append(batch, bus.Outgoing{Subject: bus.DecisionMade("monza"), MsgID: fmt.Sprint("d-", i), Msg: wrapperspb.String(fmt.Sprint(i))})
+	}
+	for i := 0; i < 2; i++ { // the second time every id is a duplicate
+		if err := pub.PublishBatch(ctx, batch); err != nil {
+			t.Fatal(err)
+		}
+	}
+	s, err := js.Stream(ctx, bus.StreamDecisions)
+	if err != nil {
+		t.Fatal(err)
+	}
+	info, err := s.Info(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if info.State.Msgs != 50 {
+		t.Errorf("stream holds %d messages, want 50", info.State.Msgs)
+	}
+	if err := pub.PublishBatch(ctx, []bus.Outgoing{{Subject: "nowhere.at.all", MsgID: "x", Msg: wrapperspb.String("x")}, batch[0]}); err == nil {
+		t.Error("a subject no stream covers was acknowledged")
+	}
+}
