@@ -69,7 +69,7 @@ func StreamConfigs(r Retention) []jetstream.StreamConfig {
 	}
 	comments := base(StreamComments, "Comments received from the platforms", []string{Subject("*", EntityComment, ">")}, r.Comments)
 	decisions := base(StreamDecisions, "The audit log: decisions and what was really done on the platforms",
-		[]string{Subject("*", EntityDecision, ">"), ActionCompleted("*"), ActionFailed("*")}, r.Decisions)
+		[]string{Subject("*", EntityDecision, ">"), ActionCompleted("*"), ActionFailed("*"), Subject("*", "user", ">")}, r.Decisions)
 	actions := base(StreamActions, "Actions waiting for the enforcer", []string{ActionRequested("*")}, r.Actions)
 	actions.Retention = jetstream.WorkQueuePolicy
 	requests := base(StreamRequests, "Citizen request events", []string{Subject("*", EntityRequest, ">")}, r.Requests)

@@ -2,22 +2,12 @@ package sanctions
 
 import (
 	"context"
-	"errors"
-	"sort"
-	"time"
 
-	"github.com/redis/go-redis/v9"
-	"google.golang.org/grpc/codes"
-	"google.golang.org/grpc/status"
-	"google.golang.org/protobuf/types/known/timestamppb"
-
-	"github.com/piazza-pa/piazza/pkg/comments"
-	"github.com/piazza-pa/piazza/pkg/policy"
 	sanctionsv1 "github.com/piazza-pa/piazza/proto/gen/piazza/sanctions/v1"
-	"github.com/piazza-pa/piazza/services/sanctions/strikes"
 )
 
-// GRPCServer serves SanctionsService.
+// GRPCServer serves SanctionsService. Each method hands the request to the Service and maps its
+// error with statusOf, the one place where domain errors become gRPC codes.
 type GRPCServer struct {
 	sanctionsv1.UnimplementedSanctionsServiceServer
 	svc *Service
@@ -26,68 +16,74 @@ type GRPCServer struct {
 // NewGRPCServer returns the gRPC face of svc.
 func NewGRPCServer(svc *Service) *GRPCServer { return &GRPCServer{svc: svc} }
 
-// GetUserRecord returns a user's strikes inside the windows, block state and history.
+// fail logs an error the client cannot fix (it is handled here, once) and maps it to a status.
+func (g *GRPCServer) fail(ctx context.Context, rpc string, err error) error {
+	st := statusOf(err)
+	if !isClientError(err) {
+		g.svc.cfg.Logger.WarnContext(ctx, "sanctions rpc failed", "rpc", rpc, "err", err)
+	}
+	return st
+}
+
+// GetUserRecord returns a user's strikes inside the windows, block state, appeals and history.
 func (g *GRPCServer) GetUserRecord(ctx context.Context, req *sanctionsv1.GetUserRecordRequest) (*sanctionsv1.GetUserRecordResponse, error) {
-	tenant, ok := g.svc.cfg.Policies.Tenant(req.GetTenant())
-	if !ok {
-		return nil, status.Errorf(codes.NotFound, "unknown tenant %q", req.GetTenant())
-	}
-	platform := comments.PlatformName(req.GetPlatform())
-	if req.GetPlatform() == 0 {
-		return nil, status.Error(codes.InvalidArgument, "platform is required")
-	}
-	pseud := req.GetPseudonym()
-	if req.GetUserId() != "" {
-		pseud = g.svc.cfg.Pseudonyms.Of(tenant.Code, platform, req.GetUserId())
-	}
-	if pseud == "" {
-		return nil, status.Error(codes.InvalidArgument, "user_id or pseudonym is required")
-	}
-	sub := strikes.Subject{Tenant: tenant.Code, Platform: platform, Pseudonym: pseud}
-	hist, err := g.svc.strikes.History(ctx, sub)
+	resp, err := g.svc.UserRecord(ctx, req)
 	if err != nil {
-		return nil, status.Error(codes.Unavailable, "strike store unavailable")
-	}
-	now := g.svc.cfg.Now()
-	resp := &sanctionsv1.GetUserRecordResponse{Tenant: tenant.Code, Pseudonym: pseud}
-	windows := groupWindows(tenant)
-	counts := map[string]int32{}
-	for _, e := range hist {
-		if e.Platform != platform {
-			continue
-		}
-		if w, ok := windows[e.Group]; ok && e.At.Before(now.Add(-w)) {
-			continue
-		}
-		counts[e.Group]++
-		resp.History = append(resp.History, &sanctionsv1.UserRecordEntry{Category: e.Group, CommentId: e.CommentID, At: timestamppb.New(e.At)})
-	}
-	sort.Slice(resp.History, func(i, j int) bool { return resp.History[i].GetAt().AsTime().Before(resp.History[j].GetAt().AsTime()) })
-	for group, n := range counts {
-		resp.Strikes = append(resp.Strikes, &sanctionsv1.StrikeCount{Category: group, Count: n})
-	}
-	sort.Slice(resp.Strikes, func(i, j int) bool { return resp.Strikes[i].GetCategory() < resp.Strikes[j].GetCategory() })
-	err = g.svc.cfg.Redis.Get(ctx, g.svc.blockedKey(tenant.Code, platform, pseud)).Err()
-	switch {
-	case err == nil:
-		resp.Blocked = true
-	case !errors.Is(err, redis.Nil):
-		return nil, status.Error(codes.Unavailable, "strike store unavailable")
+		return nil, g.fail(ctx, "GetUserRecord", err)
 	}
 	return resp, nil
 }
 
-// groupWindows gives each strike group's window: the longest of its categories.
-func groupWindows(t *policy.Tenant) map[string]time.Duration {
-	out := map[string]time.Duration{}
-	for _, c := range t.Categories {
-		g := c.Group
-		if g == "" {
-			g = c.Code
-		}
-		if c.Window > out[g] {
-			out[g] = c.Window
-		}
+// Pardon removes a comment's strike.
+func (g *GRPCServer) Pardon(ctx context.Context, req *sanctionsv1.PardonRequest) (*sanctionsv1.PardonResponse, error) {
+	ev, err := g.svc.Pardon(ctx, req)
+	if err != nil {
+		return nil, g.fail(ctx, "Pardon", err)
 	}
-	return out
+	return &sanctionsv1.PardonResponse{Event: ev}, nil
+}
+
+// Unblock lifts a user's block.
+func (g *GRPCServer) Unblock(ctx context.Context, req *sanctionsv1.UnblockRequest) (*sanctionsv1.UnblockResponse, error) {
+	ev, err := g.svc.Unblock(ctx, req)
+	if err != nil {
+		return nil, g.fail(ctx, "Unblock", err)
+	}
+	return &sanctionsv1.UnblockResponse{Event: ev}, nil
+}
+
+// RegisterAppeal records an appeal against a decision.
+func (g *GRPCServer) RegisterAppeal(ctx context.Context, req *sanctionsv1.RegisterAppealRequest) (*sanctionsv1.RegisterAppealResponse, error) {
+	ev, err := g.svc.RegisterAppeal(ctx, req)
+	if err != nil {
+		return nil, g.fail(ctx, "RegisterAppeal", err)
+	}
+	return &sanctionsv1.RegisterAppealResponse{Event: ev}, nil
+}
+
+// ListReviews lists the decisions waiting for review.
+func (g *GRPCServer) ListReviews(ctx context.Context, req *sanctionsv1.ListReviewsRequest) (*sanctionsv1.ListReviewsResponse, error) {
+	ds, err := g.svc.ListReviews(ctx, req)
+	if err != nil {
+		return nil, g.fail(ctx, "ListReviews", err)
+	}
+	return &sanctionsv1.ListReviewsResponse{Decisions: ds}, nil
+}
+
+// ResolveReview confirms or keeps a decision under review.
+func (g *GRPCServer) ResolveReview(ctx context.Context, req *sanctionsv1.ResolveReviewRequest) (*sanctionsv1.ResolveReviewResponse, error) {
+	ev, err := g.svc.ResolveReview(ctx, req)
+	if err != nil {
+		return nil, g.fail(ctx, "ResolveReview", err)
+	}
+	return &sanctionsv1.ResolveReviewResponse{Event: ev}, nil
+}
+
+// EraseUser erases a user's data.
+func (g *GRPCServer) EraseUser(ctx context.Context, req *sanctionsv1.EraseUserRequest) (*sanctionsv1.EraseUserResponse, error) {
+	ev, err := g.svc.EraseUser(ctx, req)
+	if err != nil {
+		return nil, g.fail(ctx, "EraseUser", err)
+	}
+	return &sanctionsv1.EraseUserResponse{Event: ev}, nil
 }

@@ -13,6 +13,7 @@ import (
 	"log/slog"
 	"sort"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -60,17 +61,24 @@ type Config struct {
 	Now func() time.Time
 	// ClassifyTimeout bounds one classifier call.
 	ClassifyTimeout time.Duration
-	// DecisionTTL is how long a decision is remembered for idempotent redelivery.
+	// DecisionTTL is how long a decision is remembered for idempotent redelivery and for
+	// appeals; it should be at least the COMMENTS stream's retention, so that a replayed comment
+	// is never decided twice. Default 30 days.
 	DecisionTTL time.Duration
-	Logger      *slog.Logger
-	Tracer      trace.TracerProvider
-	Meter       metric.MeterProvider
+	// ErasureMemory is how long the time of a user's erasure is remembered, so that comments
+	// written before it and redelivered or replayed later are dropped; it should be at least
+	// the COMMENTS stream's retention. Default 30 days.
+	ErasureMemory time.Duration
+	Logger        *slog.Logger
+	Tracer        trace.TracerProvider
+	Meter         metric.MeterProvider
 }
 
 // Service is the sanctions service.
 type Service struct {
 	cfg       Config
 	strikes   *strikes.Store
+	keys      keys
 	tracer    trace.Tracer
 	decisions metric.Int64Counter
 	actions   metric.Int64Counter
@@ -88,12 +96,15 @@ func New(cfg Config) (*Service, error) {
 		cfg.ClassifyTimeout = 5 * time.Second
 	}
 	if cfg.DecisionTTL <= 0 {
-		cfg.DecisionTTL = 7 * 24 * time.Hour
+		cfg.DecisionTTL = 30 * 24 * time.Hour
+	}
+	if cfg.ErasureMemory <= 0 {
+		cfg.ErasureMemory = 30 * 24 * time.Hour
 	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
-	s := &Service{cfg: cfg, strikes: strikes.NewStore(cfg.Redis, cfg.KeyPrefix)}
+	s := &Service{cfg: cfg, strikes: strikes.NewStore(cfg.Redis, cfg.KeyPrefix), keys: keys{prefix: cfg.KeyPrefix}}
 	s.tracer = telemetry.TracerOrNoop(cfg.Tracer).Tracer("github.com/piazza-pa/piazza/services/sanctions")
 	meter := telemetry.MeterOrNoop(cfg.Meter).Meter("github.com/piazza-pa/piazza/services/sanctions")
 	var err error
@@ -121,7 +132,9 @@ func ConsumerSpec() bus.ConsumerSpec {
 
 // HandleComment decides one received comment. It is idempotent: a redelivered or duplicated
 // comment yields the same decision, counts no second strike, and republishes with the same
-// message ids, which JetStream drops as duplicates.
+// message ids, which JetStream drops as duplicates. A comment of a user erased after it was
+// written is acknowledged without a decision, so a redelivery or a replay does not bring the
+// user's data back.
 func (s *Service) HandleComment(ctx context.Context, msg *bus.Message) error {
 	var c commentv1.Comment
 	if err := proto.Unmarshal(msg.Data, &c); err != nil {
@@ -132,10 +145,24 @@ func (s *Service) HandleComment(ctx context.Context, msg *bus.Message) error {
 		return bus.Permanent(err)
 	}
 	d, err := s.Decide(ctx, &c)
+	if errors.Is(err, ErrErased) {
+		s.cfg.Logger.InfoContext(ctx, "comment of an erased user dropped", "tenant", c.GetTenant(), "platform", comments.PlatformName(c.GetPlatform()))
+		return nil
+	}
 	if err != nil {
 		return err
 	}
-	return s.publish(ctx, d)
+	if err := s.record(ctx, d); err != nil {
+		return err
+	}
+	if err := s.publish(ctx, d); err != nil {
+		return err
+	}
+	// Ids, codes and the pseudonym only: never the text or the platform's user id.
+	s.cfg.Logger.DebugContext(ctx, "decision published", "tenant", c.GetTenant(), "decision_id", d.GetDecisionId(),
+		"pseudonym", d.GetComment().GetAuthor().GetPseudonym(), "actions", d.GetActionCodes(),
+		"held", len(d.GetHeldActions()), "redelivered", msg.NumDelivered > 1)
+	return nil
 }
 
 func validComment(c *commentv1.Comment, subjectTenant string) error {
@@ -154,12 +181,15 @@ func validComment(c *commentv1.Comment, subjectTenant string) error {
 
 // DecisionID is the decision's id and message id for a comment.
 func DecisionID(c *commentv1.Comment) string {
-	return "decision:" + comments.PlatformName(c.GetPlatform()) + ":" + c.GetCommentId()
+	return decisionID(comments.PlatformName(c.GetPlatform()), c.GetCommentId())
 }
 
-func (s *Service) decisionKey(c *commentv1.Comment) string {
-	return s.cfg.KeyPrefix + "decision:{" + c.GetTenant() + "}:" + comments.PlatformName(c.GetPlatform()) + ":" + c.GetCommentId()
+func decisionID(platform, commentID string) string {
+	return "decision:" + platform + ":" + commentID
 }
+
+// ErrErased is returned by Decide for a comment written before its author's data was erased.
+var ErrErased = errors.New("the comment's author has been erased")
 
 // Decide returns the decision for a comment, recording its strikes. It does not publish.
 func (s *Service) Decide(ctx context.Context, c *commentv1.Comment) (*sanctionsv1.Decision, error) {
@@ -173,15 +203,37 @@ func (s *Service) Decide(ctx context.Context, c *commentv1.Comment) (*sanctionsv
 	if !ok {
 		return nil, bus.Permanent(fmt.Errorf("unknown tenant %q", c.GetTenant()))
 	}
-	key := s.decisionKey(c)
-	if stored, err := s.cfg.Redis.Get(ctx, key).Bytes(); err == nil {
+	platform := comments.PlatformName(c.GetPlatform())
+	if c.GetAuthor().GetPseudonym() == "" {
+		c.Author = proto.Clone(orEmpty(c.GetAuthor())).(*commentv1.Author)
+		c.Author.Pseudonym = s.cfg.Pseudonyms.Of(c.GetTenant(), platform, c.GetAuthor().GetId())
+	}
+	now := s.cfg.Now()
+	at := now
+	if ts := c.GetCreatedAt(); ts != nil && ts.IsValid() {
+		at = ts.AsTime()
+	}
+	u := s.keys.user(c.GetTenant(), c.GetAuthor().GetPseudonym(), platform)
+	key := s.keys.decision(c.GetTenant(), DecisionID(c))
+	var stored *redis.StringCmd
+	var erased *redis.StringCmd
+	_, err := s.cfg.Redis.Pipelined(ctx, func(p redis.Pipeliner) error {
+		stored = p.Get(ctx, key)
+		erased = p.Get(ctx, u.erased())
+		return nil
+	})
+	if err != nil && !errors.Is(err, redis.Nil) {
+		return nil, fmt.Errorf("read decision: %w", err)
+	}
+	if ms, err := erased.Int64(); err == nil && !at.After(time.UnixMilli(ms)) {
+		return nil, ErrErased
+	}
+	if data, err := stored.Bytes(); err == nil {
 		var d sanctionsv1.Decision
-		if err := proto.Unmarshal(stored, &d); err == nil {
+		if err := proto.Unmarshal(data, &d); err == nil {
 			span.SetAttributes(attribute.Bool("piazza.redelivered", true))
 			return &d, nil
 		}
-	} else if !errors.Is(err, redis.Nil) {
-		return nil, fmt.Errorf("read decision: %w", err)
 	}
 
 	cctx, cancel := context.WithTimeout(ctx, s.cfg.ClassifyTimeout)
@@ -195,15 +247,6 @@ func (s *Service) Decide(ctx context.Context, c *commentv1.Comment) (*sanctionsv
 	}
 	verdict := resp.GetVerdict()
 
-	now := s.cfg.Now()
-	at := now
-	if ts := c.GetCreatedAt(); ts != nil && ts.IsValid() {
-		at = ts.AsTime()
-	}
-	if c.GetAuthor().GetPseudonym() == "" {
-		c.Author = proto.Clone(orEmpty(c.GetAuthor())).(*commentv1.Author)
-		c.Author.Pseudonym = s.cfg.Pseudonyms.Of(c.GetTenant(), comments.PlatformName(c.GetPlatform()), c.GetAuthor().GetId())
-	}
 	d, err := s.apply(ctx, tenant, c, verdict, at, now)
 	if err != nil {
 		return nil, err
@@ -241,21 +284,25 @@ func orEmpty(a *commentv1.Author) *commentv1.Author {
 // nonViolations are categories that ask for an answer, not a sanction.
 var nonViolations = map[string]bool{"request": true, "emergency": true}
 
+// hit is one violated category and the counter its strike goes to.
+type hit struct {
+	cat   *policy.Category
+	group string
+}
+
 // apply climbs the ladders of the violated categories and builds the decision.
 func (s *Service) apply(ctx context.Context, tenant *policy.Tenant, c *commentv1.Comment, v *classifierv1.Verdict, at, now time.Time) (*sanctionsv1.Decision, error) {
-	type hit struct {
-		cat   *policy.Category
-		group string
-	}
 	var hits []hit
+	seenCat := map[string]bool{}
 	for _, cs := range v.GetCategories() {
-		if nonViolations[cs.GetCategory()] {
+		if nonViolations[cs.GetCategory()] || seenCat[cs.GetCategory()] {
 			continue
 		}
 		cat, ok := tenant.Categories[cs.GetCategory()]
 		if !ok {
 			continue
 		}
+		seenCat[cat.Code] = true
 		group := cat.Group
 		if group == "" {
 			group = cat.Code
@@ -296,21 +343,26 @@ func (s *Service) apply(ctx context.Context, tenant *policy.Tenant, c *commentv1
 		DecidedAt:      timestamppb.New(now),
 	}
 	codesSet := map[string]bool{}
-	var blockFor time.Duration
-	block := false
+	// articles collects, per action code, the articles of the steps that asked for it, so that
+	// each action cites the rule that caused it.
+	articles := map[string][]string{}
+	var blk blockSpec
 	for _, h := range hits {
 		n := countOf[h.group]
-		step, idx, ok := h.cat.StepFor(n)
-		sc := &sanctionsv1.StrikeCount{Category: h.cat.Code, Count: int32(n), Article: h.cat.Article}
-		if ok {
+		sc := &sanctionsv1.StrikeCount{Category: h.cat.Code, Count: int32(n), Article: h.cat.Article, Group: h.group, Title: h.cat.Title}
+		if step, idx, ok := h.cat.StepFor(n); ok {
 			sc.Step = int32(idx)
+			sc.StepActions = append([]string(nil), step.Actions...)
 			for _, a := range step.Actions {
 				codesSet[a] = true
-				if a == "block" {
-					block = true
-					if step.BlockFor > blockFor || blockFor == 0 {
-						blockFor = step.BlockFor
-					}
+				articles[a] = appendUnique(articles[a], h.cat.Article)
+			}
+			if step.Has("block") {
+				blk.add(step.BlockFor)
+				if step.BlockFor > 0 {
+					sc.BlockFor = durationpb.New(step.BlockFor)
+				} else {
+					sc.BlockIndefinite = true
 				}
 			}
 		}
@@ -336,19 +388,91 @@ func (s *Service) apply(ctx context.Context, tenant *policy.Tenant, c *commentv1
 	}
 	sort.Strings(d.ActionCodes)
 	d.Review = codesSet["review"]
-	article := ""
-	if len(hits) > 0 {
-		article = hits[0].cat.Article
+	all := s.platformActions(tenant, c, d, codesSet, blk, articles)
+	if d.Review {
+		d.Actions, d.HeldActions = holdForReview(d, all)
+	} else {
+		d.Actions = all
 	}
-	d.Actions = s.platformActions(tenant, c, d, codesSet, block, blockFor, article)
 	return d, nil
 }
 
+// blockSpec merges the blocks of several steps: an indefinite block wins over any duration,
+// otherwise the longest duration wins.
+type blockSpec struct {
+	on         bool
+	indefinite bool
+	longest    time.Duration
+}
+
+func (b *blockSpec) add(d time.Duration) {
+	b.on = true
+	if d <= 0 {
+		b.indefinite = true
+	}
+	if d > b.longest {
+		b.longest = d
+	}
+}
+
+func (b blockSpec) duration() time.Duration {
+	if b.indefinite {
+		return 0
+	}
+	return b.longest
+}
+
+func appendUnique(xs []string, x string) []string {
+	if x == "" {
+		return xs
+	}
+	for _, v := range xs {
+		if v == x {
+			return xs
+		}
+	}
+	return append(xs, x)
+}
+
+// irreversible are the effects no later step of Piazza can undo; under review they wait for an
+// operator.
+var irreversible = map[actionv1.Kind]bool{
+	actionv1.Kind_KIND_DELETE:          true,
+	actionv1.Kind_KIND_BLOCK:           true,
+	actionv1.Kind_KIND_REPORT_PLATFORM: true,
+}
+
+// holdForReview splits a decision's actions into those requested at once and those held for the
+// operator. When a deletion is held and the step does not already hide the comment, the comment
+// is hidden meanwhile (reversible), so that content the policy removes does not stay in public
+// view while it waits for a human.
+func holdForReview(d *sanctionsv1.Decision, all []*actionv1.Action) (now, held []*actionv1.Action) {
+	hidden, heldDelete := false, false
+	for _, a := range all {
+		if irreversible[a.GetKind()] {
+			held = append(held, a)
+			heldDelete = heldDelete || a.GetKind() == actionv1.Kind_KIND_DELETE
+			continue
+		}
+		hidden = hidden || a.GetKind() == actionv1.Kind_KIND_HIDE
+		now = append(now, a)
+	}
+	if heldDelete && !hidden {
+		del := hasKindIn(held, actionv1.Kind_KIND_DELETE)
+		hide := proto.Clone(del).(*actionv1.Action)
+		hide.Kind = actionv1.Kind_KIND_HIDE
+		hide.ActionId = d.GetDecisionId() + ":review:" + comments.KindName(actionv1.Kind_KIND_HIDE)
+		now = append(now, hide)
+	}
+	return now, held
+}
+
 // platformActions turns action codes into the effects the enforcer carries out, in a fixed order
-// so that action ids are the same on every redelivery.
-func (s *Service) platformActions(tenant *policy.Tenant, c *commentv1.Comment, d *sanctionsv1.Decision, codesSet map[string]bool, block bool, blockFor time.Duration, article string) []*actionv1.Action {
+// so that action ids are the same on every redelivery. Each action's reason cites the articles
+// of the steps that asked for it.
+func (s *Service) platformActions(tenant *policy.Tenant, c *commentv1.Comment, d *sanctionsv1.Decision, codesSet map[string]bool, blk blockSpec, articles map[string][]string) []*actionv1.Action {
 	var out []*actionv1.Action
-	add := func(kind actionv1.Kind, text string) {
+	add := func(code string, kind actionv1.Kind, text string) {
 		a := &actionv1.Action{
 			ActionId:   d.GetDecisionId() + ":" + strconv.Itoa(len(out)+1) + ":" + comments.KindName(kind),
 			Tenant:     c.GetTenant(),
@@ -359,47 +483,107 @@ func (s *Service) platformActions(tenant *policy.Tenant, c *commentv1.Comment, d
 			AuthorId:   c.GetAuthor().GetId(),
 			Text:       text,
 			DecisionId: d.GetDecisionId(),
-			Reason:     article,
+			Reason:     strings.Join(articles[code], "; "),
 		}
-		if kind == actionv1.Kind_KIND_BLOCK && blockFor > 0 {
-			a.Duration = durationpb.New(blockFor)
+		if kind == actionv1.Kind_KIND_BLOCK && blk.duration() > 0 {
+			a.Duration = durationpb.New(blk.duration())
 		}
 		out = append(out, a)
 	}
 	if codesSet["warn"] {
-		text, err := tenant.Render("warning", map[string]string{"article": article})
+		text, err := tenant.Render("warning", map[string]string{"article": strings.Join(articles["warn"], "; ")})
 		if err == nil {
 			kind := actionv1.Kind_KIND_REPLY
 			if c.GetChannel() == commentv1.Channel_CHANNEL_PRIVATE_MESSAGE {
 				kind = actionv1.Kind_KIND_PRIVATE_REPLY
 			}
-			add(kind, text)
+			add("warn", kind, text)
 		}
 	}
 	if codesSet["hide"] {
-		add(actionv1.Kind_KIND_HIDE, "")
+		add("hide", actionv1.Kind_KIND_HIDE, "")
 	}
 	if codesSet["report_platform"] {
-		add(actionv1.Kind_KIND_REPORT_PLATFORM, "")
+		add("report_platform", actionv1.Kind_KIND_REPORT_PLATFORM, "")
 	}
 	if codesSet["delete"] {
-		add(actionv1.Kind_KIND_DELETE, "")
+		add("delete", actionv1.Kind_KIND_DELETE, "")
 	}
-	if block {
-		add(actionv1.Kind_KIND_BLOCK, "")
+	if blk.on {
+		add("block", actionv1.Kind_KIND_BLOCK, "")
 	}
 	return out
 }
+
+// record writes what the decision leaves in Redis besides the strikes: the user's index of
+// decisions (for erasure), the review queue entry, and the block. Every write is idempotent and
+// none undoes an operator's later work: a resolved review is not queued again and a lifted block
+// is not recorded again.
+func (s *Service) record(ctx context.Context, d *sanctionsv1.Decision) error {
+	c := d.GetComment()
+	u := s.keys.user(c.GetTenant(), c.GetAuthor().GetPseudonym(), comments.PlatformName(c.GetPlatform()))
+	var queued *redis.Cmd
+	_, err := s.cfg.Redis.Pipelined(ctx, func(p redis.Pipeliner) error {
+		p.SAdd(ctx, u.decisions(), d.GetDecisionId())
+		if d.GetReview() {
+			data, err := proto.Marshal(d)
+			if err != nil {
+				return fmt.Errorf("encode decision: %w", err)
+			}
+			t := s.keys.tenant(c.GetTenant())
+			queued = enqueueReview.Eval(ctx, p, []string{t.reviews(), t.review(d.GetDecisionId()), t.resolved(d.GetDecisionId())},
+				d.GetDecidedAt().AsTime().UnixMilli(), d.GetDecisionId(), data)
+		}
+		if block := hasKind(d, actionv1.Kind_KIND_BLOCK); block != nil {
+			s.recordBlock(ctx, p, u, d.GetDecisionId(), block)
+		}
+		return nil
+	})
+	if err != nil && !errors.Is(err, redis.Nil) {
+		return fmt.Errorf("record decision: %w", err)
+	}
+	if queued != nil && queued.Err() != nil && !errors.Is(queued.Err(), redis.Nil) {
+		return fmt.Errorf("queue review: %w", queued.Err())
+	}
+	return nil
+}
+
+// recordBlock queues the write of a user's block on p.
+func (s *Service) recordBlock(ctx context.Context, p redis.Pipeliner, u userKeys, decisionID string, block *actionv1.Action) {
+	var ttl int64
+	if block.GetDuration() != nil {
+		ttl = block.GetDuration().AsDuration().Milliseconds()
+	}
+	setBlock.Eval(ctx, p, []string{u.blocked(), u.unblocked(decisionID)}, decisionID, ttl)
+}
+
+// enqueueReview puts a decision in the tenant's review queue unless it has been resolved.
+var enqueueReview = redis.NewScript(`
+if redis.call('EXISTS', KEYS[3]) == 1 then return 0 end
+redis.call('SET', KEYS[2], ARGV[3])
+redis.call('ZADD', KEYS[1], 'NX', ARGV[1], ARGV[2])
+return 1
+`)
+
+// setBlock records a block unless an operator lifted this decision's block.
+var setBlock = redis.NewScript(`
+if redis.call('EXISTS', KEYS[2]) == 1 then return 0 end
+local ttl = tonumber(ARGV[2])
+if ttl > 0 then
+  redis.call('SET', KEYS[1], ARGV[1], 'PX', ttl)
+else
+  redis.call('SET', KEYS[1], ARGV[1])
+end
+return 1
+`)
 
 func (s *Service) publish(ctx context.Context, d *sanctionsv1.Decision) error {
 	tenant := d.GetComment().GetTenant()
 	if err := s.cfg.Publisher.Publish(ctx, bus.DecisionMade(tenant), d.GetDecisionId(), d); err != nil {
 		return err
 	}
-	for _, a := range d.GetActions() {
-		if err := s.cfg.Publisher.Publish(ctx, bus.ActionRequested(tenant), a.GetActionId(), a); err != nil {
-			return err
-		}
+	if err := s.publishActions(ctx, tenant, d.GetActions()); err != nil {
+		return err
 	}
 	violating := "false"
 	if len(d.GetStrikes()) > 0 {
@@ -409,30 +593,29 @@ func (s *Service) publish(ctx context.Context, d *sanctionsv1.Decision) error {
 	for _, code := range d.GetActionCodes() {
 		s.actions.Add(ctx, 1, metric.WithAttributes(attribute.String("tenant", tenant), attribute.String("action", code)))
 	}
-	if block := hasKind(d, actionv1.Kind_KIND_BLOCK); block != nil {
-		key := s.blockedKey(tenant, comments.PlatformName(d.GetComment().GetPlatform()), d.GetComment().GetAuthor().GetPseudonym())
-		var ttl time.Duration
-		if block.GetDuration() != nil {
-			ttl = block.GetDuration().AsDuration()
-		}
-		if err := s.cfg.Redis.Set(ctx, key, d.GetDecisionId(), ttl).Err(); err != nil {
-			return fmt.Errorf("record block: %w", err)
+	return nil
+}
+
+func (s *Service) publishActions(ctx context.Context, tenant string, actions []*actionv1.Action) error {
+	for _, a := range actions {
+		if err := s.cfg.Publisher.Publish(ctx, bus.ActionRequested(tenant), a.GetActionId(), a); err != nil {
+			return err
 		}
 	}
 	return nil
 }
 
-func (s *Service) blockedKey(tenant, platform, pseud string) string {
-	return s.cfg.KeyPrefix + "blocked:{" + tenant + ":" + pseud + "}:" + platform
-}
-
-func hasKind(d *sanctionsv1.Decision, k actionv1.Kind) *actionv1.Action {
-	for _, a := range d.GetActions() {
+func hasKindIn(actions []*actionv1.Action, k actionv1.Kind) *actionv1.Action {
+	for _, a := range actions {
 		if a.GetKind() == k {
 			return a
 		}
 	}
 	return nil
+}
+
+func hasKind(d *sanctionsv1.Decision, k actionv1.Kind) *actionv1.Action {
+	return hasKindIn(d.GetActions(), k)
 }
 
 func codesOf(v *classifierv1.Verdict) []string {

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/nats-io/nats.go/jetstream"
+	"github.com/redis/go-redis/v9"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/credentials/insecure"
@@ -33,10 +34,15 @@ type env struct {
 	svc    *sanctions.Service
 	js     jetstream.JetStream
 	client sanctionsv1.SanctionsServiceClient
+	redis  *testinfra.Redis
+	// classifier is the connection to the real classifier server.
+	classifier *grpc.ClientConn
+	policies   *livepolicy.Set
+	pseud      *pseudonym.Keyed
 }
 
 // serve registers on a gRPC server over a real loopback listener and returns a client connection.
-func serve(t *testing.T, register func(*grpc.Server)) *grpc.ClientConn {
+func serve(t testing.TB, register func(*grpc.Server)) *grpc.ClientConn {
 	t.Helper()
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -54,7 +60,9 @@ func serve(t *testing.T, register func(*grpc.Server)) *grpc.ClientConn {
 	return conn
 }
 
-func setup(t *testing.T) *env {
+// setup starts NATS, Redis and the classifier, and a sanctions service whose configuration the
+// options may change.
+func setup(t testing.TB, opts ...func(*sanctions.Config)) *env {
 	t.Helper()
 	srv := testinfra.StartNATS(t)
 	rds := testinfra.StartRedis(t)
@@ -77,16 +85,29 @@ func setup(t *testing.T) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	svc, err := sanctions.New(sanctions.Config{
-		Redis: rds.Client, Classifier: classifierv1.NewClassifierServiceClient(cconn), Policies: policies,
+	// The service's own client gives up fast when Redis is down, so that the tests of an outage
+	// see the error the consumer would act on without waiting through dial retries.
+	ropts, err := redis.ParseURL(rds.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ropts.MaxRetries, ropts.DialerRetries, ropts.DialTimeout = -1, 1, 200*time.Millisecond
+	rdb := redis.NewClient(ropts)
+	t.Cleanup(func() { _ = rdb.Close() })
+	cfg := sanctions.Config{
+		Redis: rdb, Classifier: classifierv1.NewClassifierServiceClient(cconn), Policies: policies,
 		Publisher: bus.NewPublisher(js, bus.Telemetry{}), Pseudonyms: pseud, KeyPrefix: "test:",
 		Now: func() time.Time { return time.Date(2026, 11, 20, 12, 0, 0, 0, time.UTC) },
-	})
+	}
+	for _, o := range opts {
+		o(&cfg)
+	}
+	svc, err := sanctions.New(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
 	sconn := serve(t, func(s *grpc.Server) { sanctionsv1.RegisterSanctionsServiceServer(s, sanctions.NewGRPCServer(svc)) })
-	return &env{svc: svc, js: js, client: sanctionsv1.NewSanctionsServiceClient(sconn)}
+	return &env{svc: svc, js: js, client: sanctionsv1.NewSanctionsServiceClient(sconn), redis: rds, classifier: cconn, policies: policies, pseud: pseud}
 }
 
 var day0 = time.Date(2026, 11, 2, 9, 0, 0, 0, time.UTC)
@@ -100,7 +121,7 @@ func comment(tenant, id, user, text string, n int) *commentv1.Comment {
 	}
 }
 
-func (e *env) handle(t *testing.T, c *commentv1.Comment) error {
+func (e *env) handle(t testing.TB, c *commentv1.Comment) error {
 	t.Helper()
 	data, err := proto.Marshal(c)
 	if err != nil {
@@ -109,7 +130,7 @@ func (e *env) handle(t *testing.T, c *commentv1.Comment) error {
 	return e.svc.HandleComment(context.Background(), &bus.Message{Subject: bus.CommentReceived(c.GetTenant()), Data: data, NumDelivered: 1})
 }
 
-func (e *env) decide(t *testing.T, c *commentv1.Comment) *sanctionsv1.Decision {
+func (e *env) decide(t testing.TB, c *commentv1.Comment) *sanctionsv1.Decision {
 	t.Helper()
 	d, err := e.svc.Decide(context.Background(), c)
 	if err != nil {

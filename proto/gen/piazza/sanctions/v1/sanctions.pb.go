@@ -12,6 +12,7 @@ import (
 	v1 "github.com/piazza-pa/piazza/proto/gen/piazza/comment/v1"
 	protoreflect "google.golang.org/protobuf/reflect/protoreflect"
 	protoimpl "google.golang.org/protobuf/runtime/protoimpl"
+	durationpb "google.golang.org/protobuf/types/known/durationpb"
 	timestamppb "google.golang.org/protobuf/types/known/timestamppb"
 	reflect "reflect"
 	sync "sync"
@@ -25,18 +26,97 @@ const (
 	_ = protoimpl.EnforceVersion(protoimpl.MaxVersion - 20)
 )
 
+// Operation is what an AuditEvent records.
+type Operation int32
+
+const (
+	Operation_OPERATION_UNSPECIFIED Operation = 0
+	// A strike was removed.
+	Operation_OPERATION_PARDON Operation = 1
+	// A block was lifted.
+	Operation_OPERATION_UNBLOCK Operation = 2
+	// A citizen appealed against a decision.
+	Operation_OPERATION_APPEAL Operation = 3
+	// An operator confirmed a decision under review: its held actions were requested.
+	Operation_OPERATION_REVIEW_CONFIRMED Operation = 4
+	// An operator kept a comment under review: nothing was done and its strikes were removed.
+	Operation_OPERATION_REVIEW_KEPT Operation = 5
+	// A user's data was erased.
+	Operation_OPERATION_ERASURE Operation = 6
+)
+
+// Enum value maps for Operation.
+var (
+	Operation_name = map[int32]string{
+		0: "OPERATION_UNSPECIFIED",
+		1: "OPERATION_PARDON",
+		2: "OPERATION_UNBLOCK",
+		3: "OPERATION_APPEAL",
+		4: "OPERATION_REVIEW_CONFIRMED",
+		5: "OPERATION_REVIEW_KEPT",
+		6: "OPERATION_ERASURE",
+	}
+	Operation_value = map[string]int32{
+		"OPERATION_UNSPECIFIED":      0,
+		"OPERATION_PARDON":           1,
+		"OPERATION_UNBLOCK":          2,
+		"OPERATION_APPEAL":           3,
+		"OPERATION_REVIEW_CONFIRMED": 4,
+		"OPERATION_REVIEW_KEPT":      5,
+		"OPERATION_ERASURE":          6,
+	}
+)
+
+func (x Operation) Enum() *Operation {
+	p := new(Operation)
+	*p = x
+	return p
+}
+
+func (x Operation) String() string {
+	return protoimpl.X.EnumStringOf(x.Descriptor(), protoreflect.EnumNumber(x))
+}
+
+func (Operation) Descriptor() protoreflect.EnumDescriptor {
+	return file_piazza_sanctions_v1_sanctions_proto_enumTypes[0].Descriptor()
+}
+
+func (Operation) Type() protoreflect.EnumType {
+	return &file_piazza_sanctions_v1_sanctions_proto_enumTypes[0]
+}
+
+func (x Operation) Number() protoreflect.EnumNumber {
+	return protoreflect.EnumNumber(x)
+}
+
+// Deprecated: Use Operation.Descriptor instead.
+func (Operation) EnumDescriptor() ([]byte, []int) {
+	return file_piazza_sanctions_v1_sanctions_proto_rawDescGZIP(), []int{0}
+}
+
 // StrikeCount is a user's number of violations in one category inside the tenant's window.
 type StrikeCount struct {
 	state    protoimpl.MessageState `protogen:"open.v1"`
 	Category string                 `protobuf:"bytes,1,opt,name=category,proto3" json:"category,omitempty"`
-	// Strikes counted in the window, this comment included.
+	// Strikes counted in the window, this comment included: the strike number of this comment.
 	Count int32 `protobuf:"varint,2,opt,name=count,proto3" json:"count,omitempty"`
 	// The ladder step that fired for this comment (1-based); 0 when none.
 	Step int32 `protobuf:"varint,3,opt,name=step,proto3" json:"step,omitempty"`
 	// The article the step applies.
-	Article       string `protobuf:"bytes,4,opt,name=article,proto3" json:"article,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	Article string `protobuf:"bytes,4,opt,name=article,proto3" json:"article,omitempty"`
+	// The counter the strike was counted in: the category's group, or the category itself.
+	Group string `protobuf:"bytes,5,opt,name=group,proto3" json:"group,omitempty"`
+	// The action codes of the step that fired, as the tenant file lists them.
+	StepActions []string `protobuf:"bytes,6,rep,name=step_actions,json=stepActions,proto3" json:"step_actions,omitempty"`
+	// The Italian title of the rule, as the tenant file names it.
+	Title string `protobuf:"bytes,7,opt,name=title,proto3" json:"title,omitempty"`
+	// How long the step's block lasts; absent when the step does not block or blocks
+	// indefinitely (see block_indefinite).
+	BlockFor *durationpb.Duration `protobuf:"bytes,8,opt,name=block_for,json=blockFor,proto3" json:"block_for,omitempty"`
+	// True when the step blocks with no end.
+	BlockIndefinite bool `protobuf:"varint,9,opt,name=block_indefinite,json=blockIndefinite,proto3" json:"block_indefinite,omitempty"`
+	unknownFields   protoimpl.UnknownFields
+	sizeCache       protoimpl.SizeCache
 }
 
 func (x *StrikeCount) Reset() {
@@ -97,6 +177,41 @@ func (x *StrikeCount) GetArticle() string {
 	return ""
 }
 
+func (x *StrikeCount) GetGroup() string {
+	if x != nil {
+		return x.Group
+	}
+	return ""
+}
+
+func (x *StrikeCount) GetStepActions() []string {
+	if x != nil {
+		return x.StepActions
+	}
+	return nil
+}
+
+func (x *StrikeCount) GetTitle() string {
+	if x != nil {
+		return x.Title
+	}
+	return ""
+}
+
+func (x *StrikeCount) GetBlockFor() *durationpb.Duration {
+	if x != nil {
+		return x.BlockFor
+	}
+	return nil
+}
+
+func (x *StrikeCount) GetBlockIndefinite() bool {
+	if x != nil {
+		return x.BlockIndefinite
+	}
+	return false
+}
+
 // Decision is the audit record of what Piazza decided about one comment, published on
 // piazza.<tenant>.decision.made with message id "decision:<platform>:<comment_id>". It keeps the
 // evidence (text, author, time, permalink, content hash) before any deletion.
@@ -107,7 +222,7 @@ type Decision struct {
 	Comment *v1.Comment    `protobuf:"bytes,2,opt,name=comment,proto3" json:"comment,omitempty"`
 	Verdict *v11.Verdict   `protobuf:"bytes,3,opt,name=verdict,proto3" json:"verdict,omitempty"`
 	Strikes []*StrikeCount `protobuf:"bytes,4,rep,name=strikes,proto3" json:"strikes,omitempty"`
-	// The actions requested, also published on the ACTIONS stream.
+	// The actions requested at once, also published on the ACTIONS stream.
 	Actions   []*v12.Action   `protobuf:"bytes,5,rep,name=actions,proto3" json:"actions,omitempty"`
 	Citations []*v11.Citation `protobuf:"bytes,6,rep,name=citations,proto3" json:"citations,omitempty"`
 	// Hex SHA-256 of the comment's text, for evidence integrity.
@@ -120,7 +235,10 @@ type Decision struct {
 	// report_police) are carried out by the social-media team.
 	ActionCodes []string `protobuf:"bytes,10,rep,name=action_codes,json=actionCodes,proto3" json:"action_codes,omitempty"`
 	// True when an operator must review the comment before anything irreversible happens.
-	Review        bool `protobuf:"varint,11,opt,name=review,proto3" json:"review,omitempty"`
+	Review bool `protobuf:"varint,11,opt,name=review,proto3" json:"review,omitempty"`
+	// The irreversible actions (delete, block, report to the platform) held until an operator
+	// confirms the decision with ResolveReview; they keep the ids they were given here.
+	HeldActions   []*v12.Action `protobuf:"bytes,12,rep,name=held_actions,json=heldActions,proto3" json:"held_actions,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -232,6 +350,164 @@ func (x *Decision) GetReview() bool {
 	return false
 }
 
+func (x *Decision) GetHeldActions() []*v12.Action {
+	if x != nil {
+		return x.HeldActions
+	}
+	return nil
+}
+
+// AuditEvent records one operation of the social-media team on a user's record, or an erasure.
+// It is published on piazza.<tenant>.decision.<event> (pardoned, unblocked, appealed, reviewed)
+// or piazza.<tenant>.user.erased with message id event_id. It names the user by pseudonym only.
+type AuditEvent struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Deterministic where the operation is: repeating it publishes the same id, which JetStream
+	// drops as a duplicate.
+	EventId   string      `protobuf:"bytes,1,opt,name=event_id,json=eventId,proto3" json:"event_id,omitempty"`
+	Tenant    string      `protobuf:"bytes,2,opt,name=tenant,proto3" json:"tenant,omitempty"`
+	Operation Operation   `protobuf:"varint,3,opt,name=operation,proto3,enum=piazza.sanctions.v1.Operation" json:"operation,omitempty"`
+	Platform  v1.Platform `protobuf:"varint,4,opt,name=platform,proto3,enum=piazza.comment.v1.Platform" json:"platform,omitempty"`
+	Pseudonym string      `protobuf:"bytes,5,opt,name=pseudonym,proto3" json:"pseudonym,omitempty"`
+	// The decision the operation is about, when any.
+	DecisionId string `protobuf:"bytes,6,opt,name=decision_id,json=decisionId,proto3" json:"decision_id,omitempty"`
+	CommentId  string `protobuf:"bytes,7,opt,name=comment_id,json=commentId,proto3" json:"comment_id,omitempty"`
+	// The counters a pardon removed the strike from.
+	Groups []string `protobuf:"bytes,8,rep,name=groups,proto3" json:"groups,omitempty"`
+	// Who did it, as the operator identifies themself.
+	Operator string `protobuf:"bytes,9,opt,name=operator,proto3" json:"operator,omitempty"`
+	// Why, in the operator's words; for an appeal, the citizen's grounds.
+	Reason string                 `protobuf:"bytes,10,opt,name=reason,proto3" json:"reason,omitempty"`
+	At     *timestamppb.Timestamp `protobuf:"bytes,11,opt,name=at,proto3" json:"at,omitempty"`
+	// For a confirmed review, the ids of the actions requested.
+	ActionIds []string `protobuf:"bytes,12,rep,name=action_ids,json=actionIds,proto3" json:"action_ids,omitempty"`
+	// For an erasure, how many Redis records were removed.
+	RecordsRemoved int32 `protobuf:"varint,13,opt,name=records_removed,json=recordsRemoved,proto3" json:"records_removed,omitempty"`
+	unknownFields  protoimpl.UnknownFields
+	sizeCache      protoimpl.SizeCache
+}
+
+func (x *AuditEvent) Reset() {
+	*x = AuditEvent{}
+	mi := &file_piazza_sanctions_v1_sanctions_proto_msgTypes[2]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *AuditEvent) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*AuditEvent) ProtoMessage() {}
+
+func (x *AuditEvent) ProtoReflect() protoreflect.Message {
+	mi := &file_piazza_sanctions_v1_sanctions_proto_msgTypes[2]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use AuditEvent.ProtoReflect.Descriptor instead.
+func (*AuditEvent) Descriptor() ([]byte, []int) {
+	return file_piazza_sanctions_v1_sanctions_proto_rawDescGZIP(), []int{2}
+}
+
+func (x *AuditEvent) GetEventId() string {
+	if x != nil {
+		return x.EventId
+	}
+	return ""
+}
+
+func (x *AuditEvent) GetTenant() string {
+	if x != nil {
+		return x.Tenant
+	}
+	return ""
+}
+
+func (x *AuditEvent) GetOperation() Operation {
+	if x != nil {
+		return x.Operation
+	}
+	return Operation_OPERATION_UNSPECIFIED
+}
+
+func (x *AuditEvent) GetPlatform() v1.Platform {
+	if x != nil {
+		return x.Platform
+	}
+	return v1.Platform(0)
+}
+
+func (x *AuditEvent) GetPseudonym() string {
+	if x != nil {
+		return x.Pseudonym
+	}
+	return ""
+}
+
+func (x *AuditEvent) GetDecisionId() string {
+	if x != nil {
+		return x.DecisionId
+	}
+	return ""
+}
+
+func (x *AuditEvent) GetCommentId() string {
+	if x != nil {
+		return x.CommentId
+	}
+	return ""
+}
+
+func (x *AuditEvent) GetGroups() []string {
+	if x != nil {
+		return x.Groups
+	}
+	return nil
+}
+
+func (x *AuditEvent) GetOperator() string {
+	if x != nil {
+		return x.Operator
+	}
+	return ""
+}
+
+func (x *AuditEvent) GetReason() string {
+	if x != nil {
+		return x.Reason
+	}
+	return ""
+}
+
+func (x *AuditEvent) GetAt() *timestamppb.Timestamp {
+	if x != nil {
+		return x.At
+	}
+	return nil
+}
+
+func (x *AuditEvent) GetActionIds() []string {
+	if x != nil {
+		return x.ActionIds
+	}
+	return nil
+}
+
+func (x *AuditEvent) GetRecordsRemoved() int32 {
+	if x != nil {
+		return x.RecordsRemoved
+	}
+	return 0
+}
+
 // GetUserRecordRequest names a user of one tenant.
 type GetUserRecordRequest struct {
 	state    protoimpl.MessageState `protogen:"open.v1"`
@@ -246,7 +522,7 @@ type GetUserRecordRequest struct {
 
 func (x *GetUserRecordRequest) Reset() {
 	*x = GetUserRecordRequest{}
-	mi := &file_piazza_sanctions_v1_sanctions_proto_msgTypes[2]
+	mi := &file_piazza_sanctions_v1_sanctions_proto_msgTypes[3]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -258,7 +534,7 @@ func (x *GetUserRecordRequest) String() string {
 func (*GetUserRecordRequest) ProtoMessage() {}
 
 func (x *GetUserRecordRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_piazza_sanctions_v1_sanctions_proto_msgTypes[2]
+	mi := &file_piazza_sanctions_v1_sanctions_proto_msgTypes[3]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -271,7 +547,7 @@ func (x *GetUserRecordRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetUserRecordRequest.ProtoReflect.Descriptor instead.
 func (*GetUserRecordRequest) Descriptor() ([]byte, []int) {
-	return file_piazza_sanctions_v1_sanctions_proto_rawDescGZIP(), []int{2}
+	return file_piazza_sanctions_v1_sanctions_proto_rawDescGZIP(), []int{3}
 }
 
 func (x *GetUserRecordRequest) GetTenant() string {
@@ -314,7 +590,7 @@ type UserRecordEntry struct {
 
 func (x *UserRecordEntry) Reset() {
 	*x = UserRecordEntry{}
-	mi := &file_piazza_sanctions_v1_sanctions_proto_msgTypes[3]
+	mi := &file_piazza_sanctions_v1_sanctions_proto_msgTypes[4]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -326,7 +602,7 @@ func (x *UserRecordEntry) String() string {
 func (*UserRecordEntry) ProtoMessage() {}
 
 func (x *UserRecordEntry) ProtoReflect() protoreflect.Message {
-	mi := &file_piazza_sanctions_v1_sanctions_proto_msgTypes[3]
+	mi := &file_piazza_sanctions_v1_sanctions_proto_msgTypes[4]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -339,7 +615,7 @@ func (x *UserRecordEntry) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use UserRecordEntry.ProtoReflect.Descriptor instead.
 func (*UserRecordEntry) Descriptor() ([]byte, []int) {
-	return file_piazza_sanctions_v1_sanctions_proto_rawDescGZIP(), []int{3}
+	return file_piazza_sanctions_v1_sanctions_proto_rawDescGZIP(), []int{4}
 }
 
 func (x *UserRecordEntry) GetCategory() string {
@@ -365,19 +641,25 @@ func (x *UserRecordEntry) GetAt() *timestamppb.Timestamp {
 
 // GetUserRecordResponse is the user's record.
 type GetUserRecordResponse struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	Tenant        string                 `protobuf:"bytes,1,opt,name=tenant,proto3" json:"tenant,omitempty"`
-	Pseudonym     string                 `protobuf:"bytes,2,opt,name=pseudonym,proto3" json:"pseudonym,omitempty"`
-	Strikes       []*StrikeCount         `protobuf:"bytes,3,rep,name=strikes,proto3" json:"strikes,omitempty"`
-	Blocked       bool                   `protobuf:"varint,4,opt,name=blocked,proto3" json:"blocked,omitempty"`
-	History       []*UserRecordEntry     `protobuf:"bytes,5,rep,name=history,proto3" json:"history,omitempty"`
+	state     protoimpl.MessageState `protogen:"open.v1"`
+	Tenant    string                 `protobuf:"bytes,1,opt,name=tenant,proto3" json:"tenant,omitempty"`
+	Pseudonym string                 `protobuf:"bytes,2,opt,name=pseudonym,proto3" json:"pseudonym,omitempty"`
+	Strikes   []*StrikeCount         `protobuf:"bytes,3,rep,name=strikes,proto3" json:"strikes,omitempty"`
+	Blocked   bool                   `protobuf:"varint,4,opt,name=blocked,proto3" json:"blocked,omitempty"`
+	History   []*UserRecordEntry     `protobuf:"bytes,5,rep,name=history,proto3" json:"history,omitempty"`
+	// The decision that blocked the user, when blocked.
+	BlockDecisionId string `protobuf:"bytes,6,opt,name=block_decision_id,json=blockDecisionId,proto3" json:"block_decision_id,omitempty"`
+	// When the block ends; absent when blocked indefinitely or not blocked.
+	BlockedUntil *timestamppb.Timestamp `protobuf:"bytes,7,opt,name=blocked_until,json=blockedUntil,proto3" json:"blocked_until,omitempty"`
+	// The user's appeals.
+	Appeals       []*AuditEvent `protobuf:"bytes,8,rep,name=appeals,proto3" json:"appeals,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
 
 func (x *GetUserRecordResponse) Reset() {
 	*x = GetUserRecordResponse{}
-	mi := &file_piazza_sanctions_v1_sanctions_proto_msgTypes[4]
+	mi := &file_piazza_sanctions_v1_sanctions_proto_msgTypes[5]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -389,7 +671,7 @@ func (x *GetUserRecordResponse) String() string {
 func (*GetUserRecordResponse) ProtoMessage() {}
 
 func (x *GetUserRecordResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_piazza_sanctions_v1_sanctions_proto_msgTypes[4]
+	mi := &file_piazza_sanctions_v1_sanctions_proto_msgTypes[5]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -402,7 +684,7 @@ func (x *GetUserRecordResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetUserRecordResponse.ProtoReflect.Descriptor instead.
 func (*GetUserRecordResponse) Descriptor() ([]byte, []int) {
-	return file_piazza_sanctions_v1_sanctions_proto_rawDescGZIP(), []int{4}
+	return file_piazza_sanctions_v1_sanctions_proto_rawDescGZIP(), []int{5}
 }
 
 func (x *GetUserRecordResponse) GetTenant() string {
@@ -440,16 +722,808 @@ func (x *GetUserRecordResponse) GetHistory() []*UserRecordEntry {
 	return nil
 }
 
+func (x *GetUserRecordResponse) GetBlockDecisionId() string {
+	if x != nil {
+		return x.BlockDecisionId
+	}
+	return ""
+}
+
+func (x *GetUserRecordResponse) GetBlockedUntil() *timestamppb.Timestamp {
+	if x != nil {
+		return x.BlockedUntil
+	}
+	return nil
+}
+
+func (x *GetUserRecordResponse) GetAppeals() []*AuditEvent {
+	if x != nil {
+		return x.Appeals
+	}
+	return nil
+}
+
+// PardonRequest names the strike to remove.
+type PardonRequest struct {
+	state    protoimpl.MessageState `protogen:"open.v1"`
+	Tenant   string                 `protobuf:"bytes,1,opt,name=tenant,proto3" json:"tenant,omitempty"`
+	Platform v1.Platform            `protobuf:"varint,2,opt,name=platform,proto3,enum=piazza.comment.v1.Platform" json:"platform,omitempty"`
+	// The platform user id; or leave it empty and give the pseudonym.
+	UserId    string `protobuf:"bytes,3,opt,name=user_id,json=userId,proto3" json:"user_id,omitempty"`
+	Pseudonym string `protobuf:"bytes,4,opt,name=pseudonym,proto3" json:"pseudonym,omitempty"`
+	// The comment whose strike is removed.
+	CommentId string `protobuf:"bytes,5,opt,name=comment_id,json=commentId,proto3" json:"comment_id,omitempty"`
+	// The category (or group) to remove it from; empty removes it from every counter.
+	Category string `protobuf:"bytes,6,opt,name=category,proto3" json:"category,omitempty"`
+	// Why; required.
+	Reason string `protobuf:"bytes,7,opt,name=reason,proto3" json:"reason,omitempty"`
+	// Who; required.
+	Operator      string `protobuf:"bytes,8,opt,name=operator,proto3" json:"operator,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *PardonRequest) Reset() {
+	*x = PardonRequest{}
+	mi := &file_piazza_sanctions_v1_sanctions_proto_msgTypes[6]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *PardonRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*PardonRequest) ProtoMessage() {}
+
+func (x *PardonRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_piazza_sanctions_v1_sanctions_proto_msgTypes[6]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use PardonRequest.ProtoReflect.Descriptor instead.
+func (*PardonRequest) Descriptor() ([]byte, []int) {
+	return file_piazza_sanctions_v1_sanctions_proto_rawDescGZIP(), []int{6}
+}
+
+func (x *PardonRequest) GetTenant() string {
+	if x != nil {
+		return x.Tenant
+	}
+	return ""
+}
+
+func (x *PardonRequest) GetPlatform() v1.Platform {
+	if x != nil {
+		return x.Platform
+	}
+	return v1.Platform(0)
+}
+
+func (x *PardonRequest) GetUserId() string {
+	if x != nil {
+		return x.UserId
+	}
+	return ""
+}
+
+func (x *PardonRequest) GetPseudonym() string {
+	if x != nil {
+		return x.Pseudonym
+	}
+	return ""
+}
+
+func (x *PardonRequest) GetCommentId() string {
+	if x != nil {
+		return x.CommentId
+	}
+	return ""
+}
+
+func (x *PardonRequest) GetCategory() string {
+	if x != nil {
+		return x.Category
+	}
+	return ""
+}
+
+func (x *PardonRequest) GetReason() string {
+	if x != nil {
+		return x.Reason
+	}
+	return ""
+}
+
+func (x *PardonRequest) GetOperator() string {
+	if x != nil {
+		return x.Operator
+	}
+	return ""
+}
+
+// PardonResponse carries the audit event.
+type PardonResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Event         *AuditEvent            `protobuf:"bytes,1,opt,name=event,proto3" json:"event,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *PardonResponse) Reset() {
+	*x = PardonResponse{}
+	mi := &file_piazza_sanctions_v1_sanctions_proto_msgTypes[7]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *PardonResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*PardonResponse) ProtoMessage() {}
+
+func (x *PardonResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_piazza_sanctions_v1_sanctions_proto_msgTypes[7]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use PardonResponse.ProtoReflect.Descriptor instead.
+func (*PardonResponse) Descriptor() ([]byte, []int) {
+	return file_piazza_sanctions_v1_sanctions_proto_rawDescGZIP(), []int{7}
+}
+
+func (x *PardonResponse) GetEvent() *AuditEvent {
+	if x != nil {
+		return x.Event
+	}
+	return nil
+}
+
+// UnblockRequest names the user to unblock.
+type UnblockRequest struct {
+	state    protoimpl.MessageState `protogen:"open.v1"`
+	Tenant   string                 `protobuf:"bytes,1,opt,name=tenant,proto3" json:"tenant,omitempty"`
+	Platform v1.Platform            `protobuf:"varint,2,opt,name=platform,proto3,enum=piazza.comment.v1.Platform" json:"platform,omitempty"`
+	// The platform user id; or leave it empty and give the pseudonym.
+	UserId    string `protobuf:"bytes,3,opt,name=user_id,json=userId,proto3" json:"user_id,omitempty"`
+	Pseudonym string `protobuf:"bytes,4,opt,name=pseudonym,proto3" json:"pseudonym,omitempty"`
+	// Why; required.
+	Reason string `protobuf:"bytes,5,opt,name=reason,proto3" json:"reason,omitempty"`
+	// Who; required.
+	Operator      string `protobuf:"bytes,6,opt,name=operator,proto3" json:"operator,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *UnblockRequest) Reset() {
+	*x = UnblockRequest{}
+	mi := &file_piazza_sanctions_v1_sanctions_proto_msgTypes[8]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *UnblockRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*UnblockRequest) ProtoMessage() {}
+
+func (x *UnblockRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_piazza_sanctions_v1_sanctions_proto_msgTypes[8]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use UnblockRequest.ProtoReflect.Descriptor instead.
+func (*UnblockRequest) Descriptor() ([]byte, []int) {
+	return file_piazza_sanctions_v1_sanctions_proto_rawDescGZIP(), []int{8}
+}
+
+func (x *UnblockRequest) GetTenant() string {
+	if x != nil {
+		return x.Tenant
+	}
+	return ""
+}
+
+func (x *UnblockRequest) GetPlatform() v1.Platform {
+	if x != nil {
+		return x.Platform
+	}
+	return v1.Platform(0)
+}
+
+func (x *UnblockRequest) GetUserId() string {
+	if x != nil {
+		return x.UserId
+	}
+	return ""
+}
+
+func (x *UnblockRequest) GetPseudonym() string {
+	if x != nil {
+		return x.Pseudonym
+	}
+	return ""
+}
+
+func (x *UnblockRequest) GetReason() string {
+	if x != nil {
+		return x.Reason
+	}
+	return ""
+}
+
+func (x *UnblockRequest) GetOperator() string {
+	if x != nil {
+		return x.Operator
+	}
+	return ""
+}
+
+// UnblockResponse carries the audit event.
+type UnblockResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Event         *AuditEvent            `protobuf:"bytes,1,opt,name=event,proto3" json:"event,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *UnblockResponse) Reset() {
+	*x = UnblockResponse{}
+	mi := &file_piazza_sanctions_v1_sanctions_proto_msgTypes[9]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *UnblockResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*UnblockResponse) ProtoMessage() {}
+
+func (x *UnblockResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_piazza_sanctions_v1_sanctions_proto_msgTypes[9]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use UnblockResponse.ProtoReflect.Descriptor instead.
+func (*UnblockResponse) Descriptor() ([]byte, []int) {
+	return file_piazza_sanctions_v1_sanctions_proto_rawDescGZIP(), []int{9}
+}
+
+func (x *UnblockResponse) GetEvent() *AuditEvent {
+	if x != nil {
+		return x.Event
+	}
+	return nil
+}
+
+// RegisterAppealRequest names the decision appealed against.
+type RegisterAppealRequest struct {
+	state    protoimpl.MessageState `protogen:"open.v1"`
+	Tenant   string                 `protobuf:"bytes,1,opt,name=tenant,proto3" json:"tenant,omitempty"`
+	Platform v1.Platform            `protobuf:"varint,2,opt,name=platform,proto3,enum=piazza.comment.v1.Platform" json:"platform,omitempty"`
+	// The comment the decision is about.
+	CommentId string `protobuf:"bytes,3,opt,name=comment_id,json=commentId,proto3" json:"comment_id,omitempty"`
+	// The citizen's grounds; required.
+	Grounds string `protobuf:"bytes,4,opt,name=grounds,proto3" json:"grounds,omitempty"`
+	// Who registered it; required.
+	Operator      string `protobuf:"bytes,5,opt,name=operator,proto3" json:"operator,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *RegisterAppealRequest) Reset() {
+	*x = RegisterAppealRequest{}
+	mi := &file_piazza_sanctions_v1_sanctions_proto_msgTypes[10]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RegisterAppealRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RegisterAppealRequest) ProtoMessage() {}
+
+func (x *RegisterAppealRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_piazza_sanctions_v1_sanctions_proto_msgTypes[10]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RegisterAppealRequest.ProtoReflect.Descriptor instead.
+func (*RegisterAppealRequest) Descriptor() ([]byte, []int) {
+	return file_piazza_sanctions_v1_sanctions_proto_rawDescGZIP(), []int{10}
+}
+
+func (x *RegisterAppealRequest) GetTenant() string {
+	if x != nil {
+		return x.Tenant
+	}
+	return ""
+}
+
+func (x *RegisterAppealRequest) GetPlatform() v1.Platform {
+	if x != nil {
+		return x.Platform
+	}
+	return v1.Platform(0)
+}
+
+func (x *RegisterAppealRequest) GetCommentId() string {
+	if x != nil {
+		return x.CommentId
+	}
+	return ""
+}
+
+func (x *RegisterAppealRequest) GetGrounds() string {
+	if x != nil {
+		return x.Grounds
+	}
+	return ""
+}
+
+func (x *RegisterAppealRequest) GetOperator() string {
+	if x != nil {
+		return x.Operator
+	}
+	return ""
+}
+
+// RegisterAppealResponse carries the appeal's audit event.
+type RegisterAppealResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Event         *AuditEvent            `protobuf:"bytes,1,opt,name=event,proto3" json:"event,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *RegisterAppealResponse) Reset() {
+	*x = RegisterAppealResponse{}
+	mi := &file_piazza_sanctions_v1_sanctions_proto_msgTypes[11]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RegisterAppealResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RegisterAppealResponse) ProtoMessage() {}
+
+func (x *RegisterAppealResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_piazza_sanctions_v1_sanctions_proto_msgTypes[11]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RegisterAppealResponse.ProtoReflect.Descriptor instead.
+func (*RegisterAppealResponse) Descriptor() ([]byte, []int) {
+	return file_piazza_sanctions_v1_sanctions_proto_rawDescGZIP(), []int{11}
+}
+
+func (x *RegisterAppealResponse) GetEvent() *AuditEvent {
+	if x != nil {
+		return x.Event
+	}
+	return nil
+}
+
+// ListReviewsRequest names the tenant.
+type ListReviewsRequest struct {
+	state  protoimpl.MessageState `protogen:"open.v1"`
+	Tenant string                 `protobuf:"bytes,1,opt,name=tenant,proto3" json:"tenant,omitempty"`
+	// At most this many (default 100, at most 1000).
+	Limit         int32 `protobuf:"varint,2,opt,name=limit,proto3" json:"limit,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListReviewsRequest) Reset() {
+	*x = ListReviewsRequest{}
+	mi := &file_piazza_sanctions_v1_sanctions_proto_msgTypes[12]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListReviewsRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListReviewsRequest) ProtoMessage() {}
+
+func (x *ListReviewsRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_piazza_sanctions_v1_sanctions_proto_msgTypes[12]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListReviewsRequest.ProtoReflect.Descriptor instead.
+func (*ListReviewsRequest) Descriptor() ([]byte, []int) {
+	return file_piazza_sanctions_v1_sanctions_proto_rawDescGZIP(), []int{12}
+}
+
+func (x *ListReviewsRequest) GetTenant() string {
+	if x != nil {
+		return x.Tenant
+	}
+	return ""
+}
+
+func (x *ListReviewsRequest) GetLimit() int32 {
+	if x != nil {
+		return x.Limit
+	}
+	return 0
+}
+
+// ListReviewsResponse lists the decisions waiting for review, oldest first.
+type ListReviewsResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Decisions     []*Decision            `protobuf:"bytes,1,rep,name=decisions,proto3" json:"decisions,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListReviewsResponse) Reset() {
+	*x = ListReviewsResponse{}
+	mi := &file_piazza_sanctions_v1_sanctions_proto_msgTypes[13]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListReviewsResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListReviewsResponse) ProtoMessage() {}
+
+func (x *ListReviewsResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_piazza_sanctions_v1_sanctions_proto_msgTypes[13]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListReviewsResponse.ProtoReflect.Descriptor instead.
+func (*ListReviewsResponse) Descriptor() ([]byte, []int) {
+	return file_piazza_sanctions_v1_sanctions_proto_rawDescGZIP(), []int{13}
+}
+
+func (x *ListReviewsResponse) GetDecisions() []*Decision {
+	if x != nil {
+		return x.Decisions
+	}
+	return nil
+}
+
+// ResolveReviewRequest says what an operator decided about a decision under review.
+type ResolveReviewRequest struct {
+	state      protoimpl.MessageState `protogen:"open.v1"`
+	Tenant     string                 `protobuf:"bytes,1,opt,name=tenant,proto3" json:"tenant,omitempty"`
+	DecisionId string                 `protobuf:"bytes,2,opt,name=decision_id,json=decisionId,proto3" json:"decision_id,omitempty"`
+	// True to carry out the held actions; false to keep the comment.
+	Confirm bool `protobuf:"varint,3,opt,name=confirm,proto3" json:"confirm,omitempty"`
+	// Why; required.
+	Reason string `protobuf:"bytes,4,opt,name=reason,proto3" json:"reason,omitempty"`
+	// Who; required.
+	Operator      string `protobuf:"bytes,5,opt,name=operator,proto3" json:"operator,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ResolveReviewRequest) Reset() {
+	*x = ResolveReviewRequest{}
+	mi := &file_piazza_sanctions_v1_sanctions_proto_msgTypes[14]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ResolveReviewRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ResolveReviewRequest) ProtoMessage() {}
+
+func (x *ResolveReviewRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_piazza_sanctions_v1_sanctions_proto_msgTypes[14]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ResolveReviewRequest.ProtoReflect.Descriptor instead.
+func (*ResolveReviewRequest) Descriptor() ([]byte, []int) {
+	return file_piazza_sanctions_v1_sanctions_proto_rawDescGZIP(), []int{14}
+}
+
+func (x *ResolveReviewRequest) GetTenant() string {
+	if x != nil {
+		return x.Tenant
+	}
+	return ""
+}
+
+func (x *ResolveReviewRequest) GetDecisionId() string {
+	if x != nil {
+		return x.DecisionId
+	}
+	return ""
+}
+
+func (x *ResolveReviewRequest) GetConfirm() bool {
+	if x != nil {
+		return x.Confirm
+	}
+	return false
+}
+
+func (x *ResolveReviewRequest) GetReason() string {
+	if x != nil {
+		return x.Reason
+	}
+	return ""
+}
+
+func (x *ResolveReviewRequest) GetOperator() string {
+	if x != nil {
+		return x.Operator
+	}
+	return ""
+}
+
+// ResolveReviewResponse carries the audit event.
+type ResolveReviewResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Event         *AuditEvent            `protobuf:"bytes,1,opt,name=event,proto3" json:"event,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ResolveReviewResponse) Reset() {
+	*x = ResolveReviewResponse{}
+	mi := &file_piazza_sanctions_v1_sanctions_proto_msgTypes[15]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ResolveReviewResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ResolveReviewResponse) ProtoMessage() {}
+
+func (x *ResolveReviewResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_piazza_sanctions_v1_sanctions_proto_msgTypes[15]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ResolveReviewResponse.ProtoReflect.Descriptor instead.
+func (*ResolveReviewResponse) Descriptor() ([]byte, []int) {
+	return file_piazza_sanctions_v1_sanctions_proto_rawDescGZIP(), []int{15}
+}
+
+func (x *ResolveReviewResponse) GetEvent() *AuditEvent {
+	if x != nil {
+		return x.Event
+	}
+	return nil
+}
+
+// EraseUserRequest names the user whose data is erased.
+type EraseUserRequest struct {
+	state    protoimpl.MessageState `protogen:"open.v1"`
+	Tenant   string                 `protobuf:"bytes,1,opt,name=tenant,proto3" json:"tenant,omitempty"`
+	Platform v1.Platform            `protobuf:"varint,2,opt,name=platform,proto3,enum=piazza.comment.v1.Platform" json:"platform,omitempty"`
+	// The platform user id; or leave it empty and give the pseudonym.
+	UserId    string `protobuf:"bytes,3,opt,name=user_id,json=userId,proto3" json:"user_id,omitempty"`
+	Pseudonym string `protobuf:"bytes,4,opt,name=pseudonym,proto3" json:"pseudonym,omitempty"`
+	// Why (e.g. the reference of the data subject's request); required.
+	Reason string `protobuf:"bytes,5,opt,name=reason,proto3" json:"reason,omitempty"`
+	// Who; required.
+	Operator      string `protobuf:"bytes,6,opt,name=operator,proto3" json:"operator,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *EraseUserRequest) Reset() {
+	*x = EraseUserRequest{}
+	mi := &file_piazza_sanctions_v1_sanctions_proto_msgTypes[16]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *EraseUserRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*EraseUserRequest) ProtoMessage() {}
+
+func (x *EraseUserRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_piazza_sanctions_v1_sanctions_proto_msgTypes[16]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use EraseUserRequest.ProtoReflect.Descriptor instead.
+func (*EraseUserRequest) Descriptor() ([]byte, []int) {
+	return file_piazza_sanctions_v1_sanctions_proto_rawDescGZIP(), []int{16}
+}
+
+func (x *EraseUserRequest) GetTenant() string {
+	if x != nil {
+		return x.Tenant
+	}
+	return ""
+}
+
+func (x *EraseUserRequest) GetPlatform() v1.Platform {
+	if x != nil {
+		return x.Platform
+	}
+	return v1.Platform(0)
+}
+
+func (x *EraseUserRequest) GetUserId() string {
+	if x != nil {
+		return x.UserId
+	}
+	return ""
+}
+
+func (x *EraseUserRequest) GetPseudonym() string {
+	if x != nil {
+		return x.Pseudonym
+	}
+	return ""
+}
+
+func (x *EraseUserRequest) GetReason() string {
+	if x != nil {
+		return x.Reason
+	}
+	return ""
+}
+
+func (x *EraseUserRequest) GetOperator() string {
+	if x != nil {
+		return x.Operator
+	}
+	return ""
+}
+
+// EraseUserResponse carries the erasure event.
+type EraseUserResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Event         *AuditEvent            `protobuf:"bytes,1,opt,name=event,proto3" json:"event,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *EraseUserResponse) Reset() {
+	*x = EraseUserResponse{}
+	mi := &file_piazza_sanctions_v1_sanctions_proto_msgTypes[17]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *EraseUserResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*EraseUserResponse) ProtoMessage() {}
+
+func (x *EraseUserResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_piazza_sanctions_v1_sanctions_proto_msgTypes[17]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use EraseUserResponse.ProtoReflect.Descriptor instead.
+func (*EraseUserResponse) Descriptor() ([]byte, []int) {
+	return file_piazza_sanctions_v1_sanctions_proto_rawDescGZIP(), []int{17}
+}
+
+func (x *EraseUserResponse) GetEvent() *AuditEvent {
+	if x != nil {
+		return x.Event
+	}
+	return nil
+}
+
 var File_piazza_sanctions_v1_sanctions_proto protoreflect.FileDescriptor
 
 const file_piazza_sanctions_v1_sanctions_proto_rawDesc = "" +
 	"\n" +
-	"#piazza/sanctions/v1/sanctions.proto\x12\x13piazza.sanctions.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x1dpiazza/action/v1/action.proto\x1a%piazza/classifier/v1/classifier.proto\x1a\x1fpiazza/comment/v1/comment.proto\"m\n" +
+	"#piazza/sanctions/v1/sanctions.proto\x12\x13piazza.sanctions.v1\x1a\x1egoogle/protobuf/duration.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x1dpiazza/action/v1/action.proto\x1a%piazza/classifier/v1/classifier.proto\x1a\x1fpiazza/comment/v1/comment.proto\"\x9f\x02\n" +
 	"\vStrikeCount\x12\x1a\n" +
 	"\bcategory\x18\x01 \x01(\tR\bcategory\x12\x14\n" +
 	"\x05count\x18\x02 \x01(\x05R\x05count\x12\x12\n" +
 	"\x04step\x18\x03 \x01(\x05R\x04step\x12\x18\n" +
-	"\aarticle\x18\x04 \x01(\tR\aarticle\"\x82\x04\n" +
+	"\aarticle\x18\x04 \x01(\tR\aarticle\x12\x14\n" +
+	"\x05group\x18\x05 \x01(\tR\x05group\x12!\n" +
+	"\fstep_actions\x18\x06 \x03(\tR\vstepActions\x12\x14\n" +
+	"\x05title\x18\a \x01(\tR\x05title\x126\n" +
+	"\tblock_for\x18\b \x01(\v2\x19.google.protobuf.DurationR\bblockFor\x12)\n" +
+	"\x10block_indefinite\x18\t \x01(\bR\x0fblockIndefinite\"\xbf\x04\n" +
 	"\bDecision\x12\x1f\n" +
 	"\vdecision_id\x18\x01 \x01(\tR\n" +
 	"decisionId\x124\n" +
@@ -464,7 +1538,27 @@ const file_piazza_sanctions_v1_sanctions_proto_rawDesc = "" +
 	"\bno_reply\x18\t \x01(\bR\anoReply\x12!\n" +
 	"\faction_codes\x18\n" +
 	" \x03(\tR\vactionCodes\x12\x16\n" +
-	"\x06review\x18\v \x01(\bR\x06review\"\x9e\x01\n" +
+	"\x06review\x18\v \x01(\bR\x06review\x12;\n" +
+	"\fheld_actions\x18\f \x03(\v2\x18.piazza.action.v1.ActionR\vheldActions\"\xd4\x03\n" +
+	"\n" +
+	"AuditEvent\x12\x19\n" +
+	"\bevent_id\x18\x01 \x01(\tR\aeventId\x12\x16\n" +
+	"\x06tenant\x18\x02 \x01(\tR\x06tenant\x12<\n" +
+	"\toperation\x18\x03 \x01(\x0e2\x1e.piazza.sanctions.v1.OperationR\toperation\x127\n" +
+	"\bplatform\x18\x04 \x01(\x0e2\x1b.piazza.comment.v1.PlatformR\bplatform\x12\x1c\n" +
+	"\tpseudonym\x18\x05 \x01(\tR\tpseudonym\x12\x1f\n" +
+	"\vdecision_id\x18\x06 \x01(\tR\n" +
+	"decisionId\x12\x1d\n" +
+	"\n" +
+	"comment_id\x18\a \x01(\tR\tcommentId\x12\x16\n" +
+	"\x06groups\x18\b \x03(\tR\x06groups\x12\x1a\n" +
+	"\boperator\x18\t \x01(\tR\boperator\x12\x16\n" +
+	"\x06reason\x18\n" +
+	" \x01(\tR\x06reason\x12*\n" +
+	"\x02at\x18\v \x01(\v2\x1a.google.protobuf.TimestampR\x02at\x12\x1d\n" +
+	"\n" +
+	"action_ids\x18\f \x03(\tR\tactionIds\x12'\n" +
+	"\x0frecords_removed\x18\r \x01(\x05R\x0erecordsRemoved\"\x9e\x01\n" +
 	"\x14GetUserRecordRequest\x12\x16\n" +
 	"\x06tenant\x18\x01 \x01(\tR\x06tenant\x127\n" +
 	"\bplatform\x18\x02 \x01(\x0e2\x1b.piazza.comment.v1.PlatformR\bplatform\x12\x17\n" +
@@ -474,15 +1568,85 @@ const file_piazza_sanctions_v1_sanctions_proto_rawDesc = "" +
 	"\bcategory\x18\x01 \x01(\tR\bcategory\x12\x1d\n" +
 	"\n" +
 	"comment_id\x18\x02 \x01(\tR\tcommentId\x12*\n" +
-	"\x02at\x18\x03 \x01(\v2\x1a.google.protobuf.TimestampR\x02at\"\xe3\x01\n" +
+	"\x02at\x18\x03 \x01(\v2\x1a.google.protobuf.TimestampR\x02at\"\x8b\x03\n" +
 	"\x15GetUserRecordResponse\x12\x16\n" +
 	"\x06tenant\x18\x01 \x01(\tR\x06tenant\x12\x1c\n" +
 	"\tpseudonym\x18\x02 \x01(\tR\tpseudonym\x12:\n" +
 	"\astrikes\x18\x03 \x03(\v2 .piazza.sanctions.v1.StrikeCountR\astrikes\x12\x18\n" +
 	"\ablocked\x18\x04 \x01(\bR\ablocked\x12>\n" +
-	"\ahistory\x18\x05 \x03(\v2$.piazza.sanctions.v1.UserRecordEntryR\ahistory2z\n" +
+	"\ahistory\x18\x05 \x03(\v2$.piazza.sanctions.v1.UserRecordEntryR\ahistory\x12*\n" +
+	"\x11block_decision_id\x18\x06 \x01(\tR\x0fblockDecisionId\x12?\n" +
+	"\rblocked_until\x18\a \x01(\v2\x1a.google.protobuf.TimestampR\fblockedUntil\x129\n" +
+	"\aappeals\x18\b \x03(\v2\x1f.piazza.sanctions.v1.AuditEventR\aappeals\"\x86\x02\n" +
+	"\rPardonRequest\x12\x16\n" +
+	"\x06tenant\x18\x01 \x01(\tR\x06tenant\x127\n" +
+	"\bplatform\x18\x02 \x01(\x0e2\x1b.piazza.comment.v1.PlatformR\bplatform\x12\x17\n" +
+	"\auser_id\x18\x03 \x01(\tR\x06userId\x12\x1c\n" +
+	"\tpseudonym\x18\x04 \x01(\tR\tpseudonym\x12\x1d\n" +
+	"\n" +
+	"comment_id\x18\x05 \x01(\tR\tcommentId\x12\x1a\n" +
+	"\bcategory\x18\x06 \x01(\tR\bcategory\x12\x16\n" +
+	"\x06reason\x18\a \x01(\tR\x06reason\x12\x1a\n" +
+	"\boperator\x18\b \x01(\tR\boperator\"G\n" +
+	"\x0ePardonResponse\x125\n" +
+	"\x05event\x18\x01 \x01(\v2\x1f.piazza.sanctions.v1.AuditEventR\x05event\"\xcc\x01\n" +
+	"\x0eUnblockRequest\x12\x16\n" +
+	"\x06tenant\x18\x01 \x01(\tR\x06tenant\x127\n" +
+	"\bplatform\x18\x02 \x01(\x0e2\x1b.piazza.comment.v1.PlatformR\bplatform\x12\x17\n" +
+	"\auser_id\x18\x03 \x01(\tR\x06userId\x12\x1c\n" +
+	"\tpseudonym\x18\x04 \x01(\tR\tpseudonym\x12\x16\n" +
+	"\x06reason\x18\x05 \x01(\tR\x06reason\x12\x1a\n" +
+	"\boperator\x18\x06 \x01(\tR\boperator\"H\n" +
+	"\x0fUnblockResponse\x125\n" +
+	"\x05event\x18\x01 \x01(\v2\x1f.piazza.sanctions.v1.AuditEventR\x05event\"\xbd\x01\n" +
+	"\x15RegisterAppealRequest\x12\x16\n" +
+	"\x06tenant\x18\x01 \x01(\tR\x06tenant\x127\n" +
+	"\bplatform\x18\x02 \x01(\x0e2\x1b.piazza.comment.v1.PlatformR\bplatform\x12\x1d\n" +
+	"\n" +
+	"comment_id\x18\x03 \x01(\tR\tcommentId\x12\x18\n" +
+	"\agrounds\x18\x04 \x01(\tR\agrounds\x12\x1a\n" +
+	"\boperator\x18\x05 \x01(\tR\boperator\"O\n" +
+	"\x16RegisterAppealResponse\x125\n" +
+	"\x05event\x18\x01 \x01(\v2\x1f.piazza.sanctions.v1.AuditEventR\x05event\"B\n" +
+	"\x12ListReviewsRequest\x12\x16\n" +
+	"\x06tenant\x18\x01 \x01(\tR\x06tenant\x12\x14\n" +
+	"\x05limit\x18\x02 \x01(\x05R\x05limit\"R\n" +
+	"\x13ListReviewsResponse\x12;\n" +
+	"\tdecisions\x18\x01 \x03(\v2\x1d.piazza.sanctions.v1.DecisionR\tdecisions\"\x9d\x01\n" +
+	"\x14ResolveReviewRequest\x12\x16\n" +
+	"\x06tenant\x18\x01 \x01(\tR\x06tenant\x12\x1f\n" +
+	"\vdecision_id\x18\x02 \x01(\tR\n" +
+	"decisionId\x12\x18\n" +
+	"\aconfirm\x18\x03 \x01(\bR\aconfirm\x12\x16\n" +
+	"\x06reason\x18\x04 \x01(\tR\x06reason\x12\x1a\n" +
+	"\boperator\x18\x05 \x01(\tR\boperator\"N\n" +
+	"\x15ResolveReviewResponse\x125\n" +
+	"\x05event\x18\x01 \x01(\v2\x1f.piazza.sanctions.v1.AuditEventR\x05event\"\xce\x01\n" +
+	"\x10EraseUserRequest\x12\x16\n" +
+	"\x06tenant\x18\x01 \x01(\tR\x06tenant\x127\n" +
+	"\bplatform\x18\x02 \x01(\x0e2\x1b.piazza.comment.v1.PlatformR\bplatform\x12\x17\n" +
+	"\auser_id\x18\x03 \x01(\tR\x06userId\x12\x1c\n" +
+	"\tpseudonym\x18\x04 \x01(\tR\tpseudonym\x12\x16\n" +
+	"\x06reason\x18\x05 \x01(\tR\x06reason\x12\x1a\n" +
+	"\boperator\x18\x06 \x01(\tR\boperator\"J\n" +
+	"\x11EraseUserResponse\x125\n" +
+	"\x05event\x18\x01 \x01(\v2\x1f.piazza.sanctions.v1.AuditEventR\x05event*\xbb\x01\n" +
+	"\tOperation\x12\x19\n" +
+	"\x15OPERATION_UNSPECIFIED\x10\x00\x12\x14\n" +
+	"\x10OPERATION_PARDON\x10\x01\x12\x15\n" +
+	"\x11OPERATION_UNBLOCK\x10\x02\x12\x14\n" +
+	"\x10OPERATION_APPEAL\x10\x03\x12\x1e\n" +
+	"\x1aOPERATION_REVIEW_CONFIRMED\x10\x04\x12\x19\n" +
+	"\x15OPERATION_REVIEW_KEPT\x10\x05\x12\x15\n" +
+	"\x11OPERATION_ERASURE\x10\x062\xb4\x05\n" +
 	"\x10SanctionsService\x12f\n" +
-	"\rGetUserRecord\x12).piazza.sanctions.v1.GetUserRecordRequest\x1a*.piazza.sanctions.v1.GetUserRecordResponseBGZEgithub.com/piazza-pa/piazza/proto/gen/piazza/sanctions/v1;sanctionsv1b\x06proto3"
+	"\rGetUserRecord\x12).piazza.sanctions.v1.GetUserRecordRequest\x1a*.piazza.sanctions.v1.GetUserRecordResponse\x12Q\n" +
+	"\x06Pardon\x12\".piazza.sanctions.v1.PardonRequest\x1a#.piazza.sanctions.v1.PardonResponse\x12T\n" +
+	"\aUnblock\x12#.piazza.sanctions.v1.UnblockRequest\x1a$.piazza.sanctions.v1.UnblockResponse\x12i\n" +
+	"\x0eRegisterAppeal\x12*.piazza.sanctions.v1.RegisterAppealRequest\x1a+.piazza.sanctions.v1.RegisterAppealResponse\x12`\n" +
+	"\vListReviews\x12'.piazza.sanctions.v1.ListReviewsRequest\x1a(.piazza.sanctions.v1.ListReviewsResponse\x12f\n" +
+	"\rResolveReview\x12).piazza.sanctions.v1.ResolveReviewRequest\x1a*.piazza.sanctions.v1.ResolveReviewResponse\x12Z\n" +
+	"\tEraseUser\x12%.piazza.sanctions.v1.EraseUserRequest\x1a&.piazza.sanctions.v1.EraseUserResponseBGZEgithub.com/piazza-pa/piazza/proto/gen/piazza/sanctions/v1;sanctionsv1b\x06proto3"
 
 var (
 	file_piazza_sanctions_v1_sanctions_proto_rawDescOnce sync.Once
@@ -496,38 +1660,83 @@ func file_piazza_sanctions_v1_sanctions_proto_rawDescGZIP() []byte {
 	return file_piazza_sanctions_v1_sanctions_proto_rawDescData
 }
 
-var file_piazza_sanctions_v1_sanctions_proto_msgTypes = make([]protoimpl.MessageInfo, 5)
+var file_piazza_sanctions_v1_sanctions_proto_enumTypes = make([]protoimpl.EnumInfo, 1)
+var file_piazza_sanctions_v1_sanctions_proto_msgTypes = make([]protoimpl.MessageInfo, 18)
 var file_piazza_sanctions_v1_sanctions_proto_goTypes = []any{
-	(*StrikeCount)(nil),           // 0: piazza.sanctions.v1.StrikeCount
-	(*Decision)(nil),              // 1: piazza.sanctions.v1.Decision
-	(*GetUserRecordRequest)(nil),  // 2: piazza.sanctions.v1.GetUserRecordRequest
-	(*UserRecordEntry)(nil),       // 3: piazza.sanctions.v1.UserRecordEntry
-	(*GetUserRecordResponse)(nil), // 4: piazza.sanctions.v1.GetUserRecordResponse
-	(*v1.Comment)(nil),            // 5: piazza.comment.v1.Comment
-	(*v11.Verdict)(nil),           // 6: piazza.classifier.v1.Verdict
-	(*v12.Action)(nil),            // 7: piazza.action.v1.Action
-	(*v11.Citation)(nil),          // 8: piazza.classifier.v1.Citation
-	(*timestamppb.Timestamp)(nil), // 9: google.protobuf.Timestamp
-	(v1.Platform)(0),              // 10: piazza.comment.v1.Platform
+	(Operation)(0),                 // 0: piazza.sanctions.v1.Operation
+	(*StrikeCount)(nil),            // 1: piazza.sanctions.v1.StrikeCount
+	(*Decision)(nil),               // 2: piazza.sanctions.v1.Decision
+	(*AuditEvent)(nil),             // 3: piazza.sanctions.v1.AuditEvent
+	(*GetUserRecordRequest)(nil),   // 4: piazza.sanctions.v1.GetUserRecordRequest
+	(*UserRecordEntry)(nil),        // 5: piazza.sanctions.v1.UserRecordEntry
+	(*GetUserRecordResponse)(nil),  // 6: piazza.sanctions.v1.GetUserRecordResponse
+	(*PardonRequest)(nil),          // 7: piazza.sanctions.v1.PardonRequest
+	(*PardonResponse)(nil),         // 8: piazza.sanctions.v1.PardonResponse
+	(*UnblockRequest)(nil),         // 9: piazza.sanctions.v1.UnblockRequest
+	(*UnblockResponse)(nil),        // 10: piazza.sanctions.v1.UnblockResponse
+	(*RegisterAppealRequest)(nil),  // 11: piazza.sanctions.v1.RegisterAppealRequest
+	(*RegisterAppealResponse)(nil), // 12: piazza.sanctions.v1.RegisterAppealResponse
+	(*ListReviewsRequest)(nil),     // 13: piazza.sanctions.v1.ListReviewsRequest
+	(*ListReviewsResponse)(nil),    // 14: piazza.sanctions.v1.ListReviewsResponse
+	(*ResolveReviewRequest)(nil),   // 15: piazza.sanctions.v1.ResolveReviewRequest
+	(*ResolveReviewResponse)(nil),  // 16: piazza.sanctions.v1.ResolveReviewResponse
+	(*EraseUserRequest)(nil),       // 17: piazza.sanctions.v1.EraseUserRequest
+	(*EraseUserResponse)(nil),      // 18: piazza.sanctions.v1.EraseUserResponse
+	(*durationpb.Duration)(nil),    // 19: google.protobuf.Duration
+	(*v1.Comment)(nil),             // 20: piazza.comment.v1.Comment
+	(*v11.Verdict)(nil),            // 21: piazza.classifier.v1.Verdict
+	(*v12.Action)(nil),             // 22: piazza.action.v1.Action
+	(*v11.Citation)(nil),           // 23: piazza.classifier.v1.Citation
+	(*timestamppb.Timestamp)(nil),  // 24: google.protobuf.Timestamp
+	(v1.Platform)(0),               // 25: piazza.comment.v1.Platform
 }
 var file_piazza_sanctions_v1_sanctions_proto_depIdxs = []int32{
-	5,  // 0: piazza.sanctions.v1.Decision.comment:type_name -> piazza.comment.v1.Comment
-	6,  // 1: piazza.sanctions.v1.Decision.verdict:type_name -> piazza.classifier.v1.Verdict
-	0,  // 2: piazza.sanctions.v1.Decision.strikes:type_name -> piazza.sanctions.v1.StrikeCount
-	7,  // 3: piazza.sanctions.v1.Decision.actions:type_name -> piazza.action.v1.Action
-	8,  // 4: piazza.sanctions.v1.Decision.citations:type_name -> piazza.classifier.v1.Citation
-	9,  // 5: piazza.sanctions.v1.Decision.decided_at:type_name -> google.protobuf.Timestamp
-	10, // 6: piazza.sanctions.v1.GetUserRecordRequest.platform:type_name -> piazza.comment.v1.Platform
-	9,  // 7: piazza.sanctions.v1.UserRecordEntry.at:type_name -> google.protobuf.Timestamp
-	0,  // 8: piazza.sanctions.v1.GetUserRecordResponse.strikes:type_name -> piazza.sanctions.v1.StrikeCount
-	3,  // 9: piazza.sanctions.v1.GetUserRecordResponse.history:type_name -> piazza.sanctions.v1.UserRecordEntry
-	2,  // 10: piazza.sanctions.v1.SanctionsService.GetUserRecord:input_type -> piazza.sanctions.v1.GetUserRecordRequest
-	4,  // 11: piazza.sanctions.v1.SanctionsService.GetUserRecord:output_type -> piazza.sanctions.v1.GetUserRecordResponse
-	11, // [11:12] is the sub-list for method output_type
-	10, // [10:11] is the sub-list for method input_type
-	10, // [10:10] is the sub-list for extension type_name
-	10, // [10:10] is the sub-list for extension extendee
-	0,  // [0:10] is the sub-list for field type_name
+	19, // 0: piazza.sanctions.v1.StrikeCount.block_for:type_name -> google.protobuf.Duration
+	20, // 1: piazza.sanctions.v1.Decision.comment:type_name -> piazza.comment.v1.Comment
+	21, // 2: piazza.sanctions.v1.Decision.verdict:type_name -> piazza.classifier.v1.Verdict
+	1,  // 3: piazza.sanctions.v1.Decision.strikes:type_name -> piazza.sanctions.v1.StrikeCount
+	22, // 4: piazza.sanctions.v1.Decision.actions:type_name -> piazza.action.v1.Action
+	23, // 5: piazza.sanctions.v1.Decision.citations:type_name -> piazza.classifier.v1.Citation
+	24, // 6: piazza.sanctions.v1.Decision.decided_at:type_name -> google.protobuf.Timestamp
+	22, // 7: piazza.sanctions.v1.Decision.held_actions:type_name -> piazza.action.v1.Action
+	0,  // 8: piazza.sanctions.v1.AuditEvent.operation:type_name -> piazza.sanctions.v1.Operation
+	25, // 9: piazza.sanctions.v1.AuditEvent.platform:type_name -> piazza.comment.v1.Platform
+	24, // 10: piazza.sanctions.v1.AuditEvent.at:type_name -> google.protobuf.Timestamp
+	25, // 11: piazza.sanctions.v1.GetUserRecordRequest.platform:type_name -> piazza.comment.v1.Platform
+	24, // 12: piazza.sanctions.v1.UserRecordEntry.at:type_name -> google.protobuf.Timestamp
+	1,  // 13: piazza.sanctions.v1.GetUserRecordResponse.strikes:type_name -> piazza.sanctions.v1.StrikeCount
+	5,  // 14: piazza.sanctions.v1.GetUserRecordResponse.history:type_name -> piazza.sanctions.v1.UserRecordEntry
+	24, // 15: piazza.sanctions.v1.GetUserRecordResponse.blocked_until:type_name -> google.protobuf.Timestamp
+	3,  // 16: piazza.sanctions.v1.GetUserRecordResponse.appeals:type_name -> piazza.sanctions.v1.AuditEvent
+	25, // 17: piazza.sanctions.v1.PardonRequest.platform:type_name -> piazza.comment.v1.Platform
+	3,  // 18: piazza.sanctions.v1.PardonResponse.event:type_name -> piazza.sanctions.v1.AuditEvent
+	25, // 19: piazza.sanctions.v1.UnblockRequest.platform:type_name -> piazza.comment.v1.Platform
+	3,  // 20: piazza.sanctions.v1.UnblockResponse.event:type_name -> piazza.sanctions.v1.AuditEvent
+	25, // 21: piazza.sanctions.v1.RegisterAppealRequest.platform:type_name -> piazza.comment.v1.Platform
+	3,  // 22: piazza.sanctions.v1.RegisterAppealResponse.event:type_name -> piazza.sanctions.v1.AuditEvent
+	2,  // 23: piazza.sanctions.v1.ListReviewsResponse.decisions:type_name -> piazza.sanctions.v1.Decision
+	3,  // 24: piazza.sanctions.v1.ResolveReviewResponse.event:type_name -> piazza.sanctions.v1.AuditEvent
+	25, // 25: piazza.sanctions.v1.EraseUserRequest.platform:type_name -> piazza.comment.v1.Platform
+	3,  // 26: piazza.sanctions.v1.EraseUserResponse.event:type_name -> piazza.sanctions.v1.AuditEvent
+	4,  // 27: piazza.sanctions.v1.SanctionsService.GetUserRecord:input_type -> piazza.sanctions.v1.GetUserRecordRequest
+	7,  // 28: piazza.sanctions.v1.SanctionsService.Pardon:input_type -> piazza.sanctions.v1.PardonRequest
+	9,  // 29: piazza.sanctions.v1.SanctionsService.Unblock:input_type -> piazza.sanctions.v1.UnblockRequest
+	11, // 30: piazza.sanctions.v1.SanctionsService.RegisterAppeal:input_type -> piazza.sanctions.v1.RegisterAppealRequest
+	13, // 31: piazza.sanctions.v1.SanctionsService.ListReviews:input_type -> piazza.sanctions.v1.ListReviewsRequest
+	15, // 32: piazza.sanctions.v1.SanctionsService.ResolveReview:input_type -> piazza.sanctions.v1.ResolveReviewRequest
+	17, // 33: piazza.sanctions.v1.SanctionsService.EraseUser:input_type -> piazza.sanctions.v1.EraseUserRequest
+	6,  // 34: piazza.sanctions.v1.SanctionsService.GetUserRecord:output_type -> piazza.sanctions.v1.GetUserRecordResponse
+	8,  // 35: piazza.sanctions.v1.SanctionsService.Pardon:output_type -> piazza.sanctions.v1.PardonResponse
+	10, // 36: piazza.sanctions.v1.SanctionsService.Unblock:output_type -> piazza.sanctions.v1.UnblockResponse
+	12, // 37: piazza.sanctions.v1.SanctionsService.RegisterAppeal:output_type -> piazza.sanctions.v1.RegisterAppealResponse
+	14, // 38: piazza.sanctions.v1.SanctionsService.ListReviews:output_type -> piazza.sanctions.v1.ListReviewsResponse
+	16, // 39: piazza.sanctions.v1.SanctionsService.ResolveReview:output_type -> piazza.sanctions.v1.ResolveReviewResponse
+	18, // 40: piazza.sanctions.v1.SanctionsService.EraseUser:output_type -> piazza.sanctions.v1.EraseUserResponse
+	34, // [34:41] is the sub-list for method output_type
+	27, // [27:34] is the sub-list for method input_type
+	27, // [27:27] is the sub-list for extension type_name
+	27, // [27:27] is the sub-list for extension extendee
+	0,  // [0:27] is the sub-list for field type_name
 }
 
 func init() { file_piazza_sanctions_v1_sanctions_proto_init() }
@@ -540,13 +1749,14 @@ func file_piazza_sanctions_v1_sanctions_proto_init() {
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_piazza_sanctions_v1_sanctions_proto_rawDesc), len(file_piazza_sanctions_v1_sanctions_proto_rawDesc)),
-			NumEnums:      0,
-			NumMessages:   5,
+			NumEnums:      1,
+			NumMessages:   18,
 			NumExtensions: 0,
 			NumServices:   1,
 		},
 		GoTypes:           file_piazza_sanctions_v1_sanctions_proto_goTypes,
 		DependencyIndexes: file_piazza_sanctions_v1_sanctions_proto_depIdxs,
+		EnumInfos:         file_piazza_sanctions_v1_sanctions_proto_enumTypes,
 		MessageInfos:      file_piazza_sanctions_v1_sanctions_proto_msgTypes,
 	}.Build()
 	File_piazza_sanctions_v1_sanctions_proto = out.File

@@ -19,19 +19,54 @@ import (
 const _ = grpc.SupportPackageIsVersion9
 
 const (
-	SanctionsService_GetUserRecord_FullMethodName = "/piazza.sanctions.v1.SanctionsService/GetUserRecord"
+	SanctionsService_GetUserRecord_FullMethodName  = "/piazza.sanctions.v1.SanctionsService/GetUserRecord"
+	SanctionsService_Pardon_FullMethodName         = "/piazza.sanctions.v1.SanctionsService/Pardon"
+	SanctionsService_Unblock_FullMethodName        = "/piazza.sanctions.v1.SanctionsService/Unblock"
+	SanctionsService_RegisterAppeal_FullMethodName = "/piazza.sanctions.v1.SanctionsService/RegisterAppeal"
+	SanctionsService_ListReviews_FullMethodName    = "/piazza.sanctions.v1.SanctionsService/ListReviews"
+	SanctionsService_ResolveReview_FullMethodName  = "/piazza.sanctions.v1.SanctionsService/ResolveReview"
+	SanctionsService_EraseUser_FullMethodName      = "/piazza.sanctions.v1.SanctionsService/EraseUser"
 )
 
 // SanctionsServiceClient is the client API for SanctionsService service.
 //
 // For semantics around ctx use and closing/ending streaming RPCs, please refer to https://pkg.go.dev/google.golang.org/grpc/?tab=doc#ClientConn.NewStream.
 //
-// SanctionsService serves what sanctions knows about users: their strikes and blocks.
+// SanctionsService serves what sanctions knows about users (strikes, blocks, appeals) and the
+// operations of the social-media team on them. Every request names its tenant; nothing of one
+// tenant is read or changed through another tenant's request. Every operation that changes
+// something publishes an AuditEvent on the DECISIONS stream (the audit log) with its event_id as
+// message id. Errors: an unknown tenant, user, strike, block or review is NOT_FOUND; a malformed
+// request is INVALID_ARGUMENT; a review already resolved the other way is FAILED_PRECONDITION;
+// a second, different appeal against the same decision is ALREADY_EXISTS; Redis or NATS not
+// answering is UNAVAILABLE.
 type SanctionsServiceClient interface {
 	// GetUserRecord returns a user's strikes per category inside the tenant's windows, whether the
 	// user is blocked, and the decisions that counted. The user is named by platform and platform
 	// user id, or by pseudonym. An unknown tenant is NOT_FOUND.
 	GetUserRecord(ctx context.Context, in *GetUserRecordRequest, opts ...grpc.CallOption) (*GetUserRecordResponse, error)
+	// Pardon removes the strike one comment counted, in one category's counter or in all of them,
+	// with the operator's reason. The decision already published stays in the audit log; later
+	// comments count as if the pardoned one had never counted.
+	Pardon(ctx context.Context, in *PardonRequest, opts ...grpc.CallOption) (*PardonResponse, error)
+	// Unblock lifts the user's block recorded by Piazza. Lifting the block on the platform itself
+	// is the social-media team's task: the enforcer has no unblock action.
+	Unblock(ctx context.Context, in *UnblockRequest, opts ...grpc.CallOption) (*UnblockResponse, error)
+	// RegisterAppeal records a citizen's appeal against a decision. One appeal per decision:
+	// registering the same appeal again returns it; a different one is ALREADY_EXISTS.
+	RegisterAppeal(ctx context.Context, in *RegisterAppealRequest, opts ...grpc.CallOption) (*RegisterAppealResponse, error)
+	// ListReviews returns the tenant's decisions waiting for a human review, oldest first.
+	ListReviews(ctx context.Context, in *ListReviewsRequest, opts ...grpc.CallOption) (*ListReviewsResponse, error)
+	// ResolveReview confirms a decision under review (its held actions are requested from the
+	// enforcer, with the ids they were given when decided) or keeps the comment (the held actions
+	// are dropped and the comment's strikes are removed). Resolving again the same way is a no-op
+	// that returns the same event; resolving the other way is FAILED_PRECONDITION.
+	ResolveReview(ctx context.Context, in *ResolveReviewRequest, opts ...grpc.CallOption) (*ResolveReviewResponse, error)
+	// EraseUser erases a user's data held by sanctions (GDPR art. 17): strikes, blocks, appeals,
+	// pending reviews and stored decisions, and publishes an erasure event on
+	// piazza.<tenant>.user.erased. The audit log keeps the decisions already published: see
+	// docs/sanctions.md.
+	EraseUser(ctx context.Context, in *EraseUserRequest, opts ...grpc.CallOption) (*EraseUserResponse, error)
 }
 
 type sanctionsServiceClient struct {
@@ -52,16 +87,105 @@ func (c *sanctionsServiceClient) GetUserRecord(ctx context.Context, in *GetUserR
 	return out, nil
 }
 
+func (c *sanctionsServiceClient) Pardon(ctx context.Context, in *PardonRequest, opts ...grpc.CallOption) (*PardonResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(PardonResponse)
+	err := c.cc.Invoke(ctx, SanctionsService_Pardon_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *sanctionsServiceClient) Unblock(ctx context.Context, in *UnblockRequest, opts ...grpc.CallOption) (*UnblockResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(UnblockResponse)
+	err := c.cc.Invoke(ctx, SanctionsService_Unblock_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *sanctionsServiceClient) RegisterAppeal(ctx context.Context, in *RegisterAppealRequest, opts ...grpc.CallOption) (*RegisterAppealResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(RegisterAppealResponse)
+	err := c.cc.Invoke(ctx, SanctionsService_RegisterAppeal_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *sanctionsServiceClient) ListReviews(ctx context.Context, in *ListReviewsRequest, opts ...grpc.CallOption) (*ListReviewsResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(ListReviewsResponse)
+	err := c.cc.Invoke(ctx, SanctionsService_ListReviews_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *sanctionsServiceClient) ResolveReview(ctx context.Context, in *ResolveReviewRequest, opts ...grpc.CallOption) (*ResolveReviewResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(ResolveReviewResponse)
+	err := c.cc.Invoke(ctx, SanctionsService_ResolveReview_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *sanctionsServiceClient) EraseUser(ctx context.Context, in *EraseUserRequest, opts ...grpc.CallOption) (*EraseUserResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(EraseUserResponse)
+	err := c.cc.Invoke(ctx, SanctionsService_EraseUser_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // SanctionsServiceServer is the server API for SanctionsService service.
 // All implementations must embed UnimplementedSanctionsServiceServer
 // for forward compatibility.
 //
-// SanctionsService serves what sanctions knows about users: their strikes and blocks.
+// SanctionsService serves what sanctions knows about users (strikes, blocks, appeals) and the
+// operations of the social-media team on them. Every request names its tenant; nothing of one
+// tenant is read or changed through another tenant's request. Every operation that changes
+// something publishes an AuditEvent on the DECISIONS stream (the audit log) with its event_id as
+// message id. Errors: an unknown tenant, user, strike, block or review is NOT_FOUND; a malformed
+// request is INVALID_ARGUMENT; a review already resolved the other way is FAILED_PRECONDITION;
+// a second, different appeal against the same decision is ALREADY_EXISTS; Redis or NATS not
+// answering is UNAVAILABLE.
 type SanctionsServiceServer interface {
 	// GetUserRecord returns a user's strikes per category inside the tenant's windows, whether the
 	// user is blocked, and the decisions that counted. The user is named by platform and platform
 	// user id, or by pseudonym. An unknown tenant is NOT_FOUND.
 	GetUserRecord(context.Context, *GetUserRecordRequest) (*GetUserRecordResponse, error)
+	// Pardon removes the strike one comment counted, in one category's counter or in all of them,
+	// with the operator's reason. The decision already published stays in the audit log; later
+	// comments count as if the pardoned one had never counted.
+	Pardon(context.Context, *PardonRequest) (*PardonResponse, error)
+	// Unblock lifts the user's block recorded by Piazza. Lifting the block on the platform itself
+	// is the social-media team's task: the enforcer has no unblock action.
+	Unblock(context.Context, *UnblockRequest) (*UnblockResponse, error)
+	// RegisterAppeal records a citizen's appeal against a decision. One appeal per decision:
+	// registering the same appeal again returns it; a different one is ALREADY_EXISTS.
+	RegisterAppeal(context.Context, *RegisterAppealRequest) (*RegisterAppealResponse, error)
+	// ListReviews returns the tenant's decisions waiting for a human review, oldest first.
+	ListReviews(context.Context, *ListReviewsRequest) (*ListReviewsResponse, error)
+	// ResolveReview confirms a decision under review (its held actions are requested from the
+	// enforcer, with the ids they were given when decided) or keeps the comment (the held actions
+	// are dropped and the comment's strikes are removed). Resolving again the same way is a no-op
+	// that returns the same event; resolving the other way is FAILED_PRECONDITION.
+	ResolveReview(context.Context, *ResolveReviewRequest) (*ResolveReviewResponse, error)
+	// EraseUser erases a user's data held by sanctions (GDPR art. 17): strikes, blocks, appeals,
+	// pending reviews and stored decisions, and publishes an erasure event on
+	// piazza.<tenant>.user.erased. The audit log keeps the decisions already published: see
+	// docs/sanctions.md.
+	EraseUser(context.Context, *EraseUserRequest) (*EraseUserResponse, error)
 	mustEmbedUnimplementedSanctionsServiceServer()
 }
 
@@ -74,6 +198,24 @@ type UnimplementedSanctionsServiceServer struct{}
 
 func (UnimplementedSanctionsServiceServer) GetUserRecord(context.Context, *GetUserRecordRequest) (*GetUserRecordResponse, error) {
 	return nil, status.Errorf(codes.Unimplemented, "method GetUserRecord not implemented")
+}
+func (UnimplementedSanctionsServiceServer) Pardon(context.Context, *PardonRequest) (*PardonResponse, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method Pardon not implemented")
+}
+func (UnimplementedSanctionsServiceServer) Unblock(context.Context, *UnblockRequest) (*UnblockResponse, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method Unblock not implemented")
+}
+func (UnimplementedSanctionsServiceServer) RegisterAppeal(context.Context, *RegisterAppealRequest) (*RegisterAppealResponse, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method RegisterAppeal not implemented")
+}
+func (UnimplementedSanctionsServiceServer) ListReviews(context.Context, *ListReviewsRequest) (*ListReviewsResponse, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method ListReviews not implemented")
+}
+func (UnimplementedSanctionsServiceServer) ResolveReview(context.Context, *ResolveReviewRequest) (*ResolveReviewResponse, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method ResolveReview not implemented")
+}
+func (UnimplementedSanctionsServiceServer) EraseUser(context.Context, *EraseUserRequest) (*EraseUserResponse, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method EraseUser not implemented")
 }
 func (UnimplementedSanctionsServiceServer) mustEmbedUnimplementedSanctionsServiceServer() {}
 func (UnimplementedSanctionsServiceServer) testEmbeddedByValue()                          {}
@@ -114,6 +256,114 @@ func _SanctionsService_GetUserRecord_Handler(srv interface{}, ctx context.Contex
 	return interceptor(ctx, in, info, handler)
 }
 
+func _SanctionsService_Pardon_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(PardonRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(SanctionsServiceServer).Pardon(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: SanctionsService_Pardon_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(SanctionsServiceServer).Pardon(ctx, req.(*PardonRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _SanctionsService_Unblock_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(UnblockRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(SanctionsServiceServer).Unblock(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: SanctionsService_Unblock_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(SanctionsServiceServer).Unblock(ctx, req.(*UnblockRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _SanctionsService_RegisterAppeal_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(RegisterAppealRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(SanctionsServiceServer).RegisterAppeal(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: SanctionsService_RegisterAppeal_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(SanctionsServiceServer).RegisterAppeal(ctx, req.(*RegisterAppealRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _SanctionsService_ListReviews_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(ListReviewsRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(SanctionsServiceServer).ListReviews(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: SanctionsService_ListReviews_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(SanctionsServiceServer).ListReviews(ctx, req.(*ListReviewsRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _SanctionsService_ResolveReview_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(ResolveReviewRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(SanctionsServiceServer).ResolveReview(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: SanctionsService_ResolveReview_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(SanctionsServiceServer).ResolveReview(ctx, req.(*ResolveReviewRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _SanctionsService_EraseUser_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(EraseUserRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(SanctionsServiceServer).EraseUser(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: SanctionsService_EraseUser_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(SanctionsServiceServer).EraseUser(ctx, req.(*EraseUserRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 // SanctionsService_ServiceDesc is the grpc.ServiceDesc for SanctionsService service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -124,6 +374,30 @@ var SanctionsService_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "GetUserRecord",
 			Handler:    _SanctionsService_GetUserRecord_Handler,
+		},
+		{
+			MethodName: "Pardon",
+			Handler:    _SanctionsService_Pardon_Handler,
+		},
+		{
+			MethodName: "Unblock",
+			Handler:    _SanctionsService_Unblock_Handler,
+		},
+		{
+			MethodName: "RegisterAppeal",
+			Handler:    _SanctionsService_RegisterAppeal_Handler,
+		},
+		{
+			MethodName: "ListReviews",
+			Handler:    _SanctionsService_ListReviews_Handler,
+		},
+		{
+			MethodName: "ResolveReview",
+			Handler:    _SanctionsService_ResolveReview_Handler,
+		},
+		{
+			MethodName: "EraseUser",
+			Handler:    _SanctionsService_EraseUser_Handler,
 		},
 	},
 	Streams:  []grpc.StreamDesc{},
