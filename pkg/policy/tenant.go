@@ -36,8 +36,9 @@ type Tenant struct {
 	// Categories holds the comment categories this tenant enforces, by taxonomy code.
 	// Categories not present are not moderated for this tenant.
 	Categories map[string]*Category
-	// Anonymous says what happens to a violating or suspicious comment from an anonymous
-	// author: "review" (a human decides) or "allow" (the normal ladder applies).
+	// Anonymous says what happens to a comment from an anonymous or fake profile: "review"
+	// (a human decides whether the anonymity is justified; any violation still follows its
+	// ladder) or "allow" (nothing beyond the ladders).
 	Anonymous string
 	// AnonymousReports says whether requests and reports from anonymous authors are taken in
 	// charge ("accept") or answered with the anonymous_refused template ("refuse").

@@ -371,7 +371,10 @@ func (s *Service) apply(ctx context.Context, tenant *policy.Tenant, c *commentv1
 			d.NoReply = true
 		}
 	}
-	if c.GetAuthor().GetAnonymous() && tenant.Anonymous == "review" && len(hits) > 0 {
+	// A tenant that reviews anonymous authors (Crespiatica: "si valuterà se ... ci siano validi
+	// motivi per mantenere la condizione di anonimato") sends every post of an anonymous or fake
+	// profile to a person, whether or not it breaks a rule; anonymity alone never removes it.
+	if c.GetAuthor().GetAnonymous() && tenant.Anonymous == "review" {
 		codesSet["review"] = true
 	}
 	if codesSet["delete"] {
