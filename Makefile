@@ -22,7 +22,7 @@ PROTOC_GEN_GO_GRPC_VERSION := v1.5.1
 TEST_FLAGS ?= -count=1 -timeout 10m
 BENCH ?= .
 
-.PHONY: help run build test lint fmt vet buf-lint proto proto-check tools bench eval clean
+.PHONY: help run build test lint fmt vet buf-lint proto proto-check tools bench eval chaos clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-12s %s\n", $$1, $$2}'
@@ -66,6 +66,9 @@ proto-check: proto ## Fail when regenerating changes the committed code
 
 bench: ## Run the benchmarks of every module
 	@set -e; for m in $(MODULES); do (cd $$m && $(GO) test -run '^$$' -bench '$(BENCH)' -benchmem ./...); done
+
+chaos: ## Only the fault test: services killed and restarted, NATS and Redis restarted (also part of make test)
+	cd services/piazza && $(GO) test -count=1 -v -run TestFaults ./chaos/
 
 eval: build ## Evaluate the classifier on ../shared/eval and the public data sets (table; JSON in var/eval.json)
 	$(BIN)/piazza eval --eval ../shared/eval --datasets ../shared/datasets --json var/eval.json
