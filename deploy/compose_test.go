@@ -71,7 +71,7 @@ func env(svc types.ServiceConfig, name string) (string, bool) {
 func TestComposeHasEveryService(t *testing.T) {
 	project := loadProject(t)
 	want := []string{"nats", "redis", "otel-collector", "jaeger", "prometheus", "grafana",
-		"ingest", "classifier", "sanctions", "routing"}
+		"ingest", "classifier", "sanctions", "routing", "mailpit"}
 	for _, name := range want {
 		if _, ok := project.Services[name]; !ok {
 			t.Errorf("service %q missing; got %v", name, slices.Sorted(maps.Keys(project.Services)))

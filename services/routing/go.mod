@@ -3,6 +3,8 @@ module github.com/piazza-pa/piazza/services/routing
 go 1.26.0
 
 require (
+	github.com/emersion/go-sasl v0.0.0-20241020182733-b788ff22d5a6
+	github.com/emersion/go-smtp v0.25.1
 	github.com/piazza-pa/piazza/pkg v0.0.0
 	github.com/piazza-pa/piazza/proto v0.0.0
 )

@@ -5,10 +5,14 @@
 //
 // Redis key layout (every key of a tenant shares the hash tag {<tenant>}):
 //
-//	<prefix>request:{<tenant>}:<id>         the Request (protobuf)
+//	<prefix>request:{<tenant>}:<id>         the Request (protobuf): Apply folded over the events
 //	<prefix>request-events:{<tenant>}:<id>  LIST of RequestEvent (protobuf), oldest first
 //	<prefix>requests:{<tenant>}             ZSET id by received time, for listing
-//	<prefix>deadlines:{<tenant>}            ZSET id by first-answer deadline, for the scheduler
+//	<prefix>deadlines:{<tenant>}            ZSET id by the scheduler's next look at it
+//	<prefix>lease:{<tenant>}:<id>           a replica's short claim on a request (SET NX PX)
+//	<prefix>delivered:{<tenant>}:<n>:<ch>   a notification delivered on a channel (SET NX)
+//	<prefix>recurring:{<tenant>}:<week>     ZSET "<topic>|<place>" by requests opened that week
+//	<prefix>routing-tenants                 SET of tenants with requests, for the scheduler
 package routing
 
 import (
@@ -57,10 +61,21 @@ type Config struct {
 	// KeyPrefix starts every Redis key, e.g. "piazza:".
 	KeyPrefix string
 	// Now is the clock; time.Now when nil.
-	Now    func() time.Time
-	Logger *slog.Logger
-	Tracer trace.TracerProvider
-	Meter  metric.MeterProvider
+	Now func() time.Time
+	// Notifiers deliver notifications to the offices (e-mail, webhooks); none means the
+	// notifications are only recorded as events.
+	Notifiers []Notifier
+	// SLAOverrides set targets per topic or office over the tenants' own.
+	SLAOverrides SLAOverrides
+	// EscalationEvery is the office time between two escalation steps after the first-answer
+	// deadline (default 2 working days).
+	EscalationEvery policy.Span
+	// LeaseTTL bounds how long a replica holds a request it works on (default 1 minute); it
+	// must exceed the slowest notification delivery.
+	LeaseTTL time.Duration
+	Logger   *slog.Logger
+	Tracer   trace.TracerProvider
+	Meter    metric.MeterProvider
 }
 
 // Service is the routing service.
@@ -68,6 +83,7 @@ type Service struct {
 	cfg    Config
 	tracer trace.Tracer
 	opened metric.Int64Counter
+	fired  metric.Int64Counter
 
 	mu        sync.Mutex
 	calendars map[string]*calendar.Calendar
@@ -84,11 +100,22 @@ func New(cfg Config) (*Service, error) {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
+	if cfg.EscalationEvery.Amount <= 0 {
+		cfg.EscalationEvery = policy.Span{Amount: 2, Unit: "wd"}
+	}
+	if cfg.LeaseTTL <= 0 {
+		cfg.LeaseTTL = time.Minute
+	}
 	s := &Service{cfg: cfg, calendars: map[string]*calendar.Calendar{}}
 	s.tracer = telemetry.TracerOrNoop(cfg.Tracer).Tracer("github.com/piazza-pa/piazza/services/routing")
 	var err error
 	s.opened, err = telemetry.MeterOrNoop(cfg.Meter).Meter("github.com/piazza-pa/piazza/services/routing").
 		Int64Counter("piazza.routing.dispositions", metric.WithDescription("Dispositions of requests, by tenant, disposition and office"))
+	if err != nil {
+		return nil, fmt.Errorf("routing metrics: %w", err)
+	}
+	s.fired, err = telemetry.MeterOrNoop(cfg.Meter).Meter("github.com/piazza-pa/piazza/services/routing").
+		Int64Counter("piazza.routing.milestones", metric.WithDescription("Scheduler milestones fired (notifications, warnings, escalation steps), by tenant, event and step"))
 	if err != nil {
 		return nil, fmt.Errorf("routing metrics: %w", err)
 	}
@@ -116,6 +143,8 @@ const (
 	DispositionNone      Disposition = "none"
 	DispositionNoReply   Disposition = "no_reply"
 	DispositionEmergency Disposition = "redirect_emergency"
+	DispositionIstanza   Disposition = "redirect_istanza"
+	DispositionResumed   Disposition = "resumed"
 	DispositionRefused   Disposition = "refused_anonymous"
 	DispositionRouted    Disposition = "route"
 )
@@ -134,12 +163,53 @@ func (s *Service) HandleDecision(ctx context.Context, msg *bus.Message) error {
 	return err
 }
 
+// resumeOnReply restarts the clock of a request waiting for the citizen when the same citizen
+// replies in its thread: the reply is the information the office asked for.
+func (s *Service) resumeOnReply(ctx context.Context, tenant *policy.Tenant, c *commentv1.Comment) (bool, error) {
+	if c.GetParentId() == "" {
+		return false, nil
+	}
+	parent := &commentv1.Comment{Tenant: c.GetTenant(), Platform: c.GetPlatform(), CommentId: c.GetParentId()}
+	id := RequestID(parent)
+	r, err := s.store().get(ctx, tenant.Code, id)
+	if errors.Is(err, ErrNotFound) {
+		return false, nil
+	}
+	if err != nil {
+		return false, err
+	}
+	if r.GetState() != routingv1.State_STATE_WAITING || r.GetReporter() == "" || r.GetReporter() != c.GetAuthor().GetPseudonym() {
+		return false, nil
+	}
+	_, err = s.mutate(ctx, tenant.Code, id, func(r *routingv1.Request) (*routingv1.RequestEvent, error) {
+		if r.GetState() != routingv1.State_STATE_WAITING {
+			return nil, errNothingToDo
+		}
+		return s.resumeEvent(tenant, r, "citizen", "il cittadino ha risposto: riparte il conteggio dei termini"), nil
+	})
+	if errors.Is(err, errNothingToDo) {
+		return true, nil
+	}
+	return err == nil, err
+}
+
 // Dispose decides and carries out what happens to a decision's request, and returns it.
 func (s *Service) Dispose(ctx context.Context, d *sanctionsv1.Decision) (Disposition, error) {
 	c := d.GetComment()
 	labels := map[string]bool{}
 	for _, cs := range d.GetVerdict().GetCategories() {
 		labels[cs.GetCategory()] = true
+	}
+	if c.GetParentId() != "" && !d.GetNoReply() && len(d.GetStrikes()) == 0 {
+		if tenant, ok := s.cfg.Policies.Tenant(c.GetTenant()); ok {
+			resumed, err := s.resumeOnReply(ctx, tenant, c)
+			if err != nil {
+				return "", err
+			}
+			if resumed {
+				return DispositionResumed, nil
+			}
+		}
 	}
 	if !labels["request"] && !labels["emergency"] {
 		return DispositionNone, nil
@@ -192,6 +262,19 @@ func (s *Service) dispose(ctx context.Context, tenant *policy.Tenant, d *sanctio
 		return DispositionRefused, "", s.event(ctx, req, routingv1.EventType_EVENT_TYPE_REJECTED, "segnalazione anonima non accolta", now)
 	}
 
+	if IsIstanza(c.GetText()) {
+		text, err := tenant.Render("istanza", nil)
+		if err != nil {
+			return "", "", bus.Permanent(fmt.Errorf("render istanza reply: %w", err))
+		}
+		req := s.newRequest(c, d, id, now)
+		req.State = routingv1.State_STATE_REDIRECTED
+		if err := s.reply(ctx, req, id+":istanza", text); err != nil {
+			return "", "", err
+		}
+		return DispositionIstanza, "", s.event(ctx, req, routingv1.EventType_EVENT_TYPE_REDIRECTED, "istanza: rimandato al sito istituzionale", now)
+	}
+
 	req := s.newRequest(c, d, id, now)
 	office := tenant.OfficeFor(req.GetTopic())
 	if office == nil {
@@ -199,25 +282,30 @@ func (s *Service) dispose(ctx context.Context, tenant *policy.Tenant, d *sanctio
 	}
 	req.Office = office.Code
 	received := now
-	if ts := c.GetCreatedAt(); ts != nil && ts.IsValid() {
+	if ts := c.GetCreatedAt(); ts != nil && ts.IsValid() && ts.AsTime().Before(now) {
 		received = ts.AsTime()
 	}
 	req.ReceivedAt = timestamppb.New(received)
-	cal := s.calendar(tenant, office)
-	sla := tenant.Routing.SLA
-	req.AckDue = timestamppb.New(Due(cal, received, sla.Ack))
-	req.FirstAnswerDue = timestamppb.New(Due(cal, received, sla.FirstAnswer))
-	req.ResolutionDue = timestamppb.New(Due(cal, received, sla.Resolution))
+	req.Kind = KindOf(c.GetText())
+	req.Place = PlaceOf(c.GetText())
 	req.State = routingv1.State_STATE_ACKNOWLEDGED
+	deadlines := Deadlines(s.calendar(tenant, office), received, s.cfg.SLAOverrides.SLAFor(tenant, req.GetTopic(), office.Code))
+	setDeadlines(req, deadlines)
 
 	opened := &routingv1.RequestEvent{
-		EventId: id + ":opened", RequestId: id, Tenant: tenant.Code, Type: routingv1.EventType_EVENT_TYPE_OPENED,
+		EventId: id + ":1:opened", RequestId: id, Tenant: tenant.Code, Type: routingv1.EventType_EVENT_TYPE_OPENED,
 		At: timestamppb.New(now), Office: office.Code, Actor: "system", Note: "richiesta presa in carico",
+		Request: req, Sequence: 1, Deadlines: deadlines,
 	}
-	if _, err := s.store().open(ctx, req, opened); err != nil {
+	stored, err := Apply(nil, opened)
+	if err != nil {
+		return "", "", bus.Permanent(err)
+	}
+	// The office hears of it at the scheduler's next tick, within office hours.
+	if _, err := s.store().open(ctx, stored, opened, now, req.GetTopic()+"|"+req.GetPlace()); err != nil {
 		return "", "", err
 	}
-	if err := s.publishEvent(ctx, req, opened); err != nil {
+	if err := s.publishEvent(ctx, stored, opened); err != nil {
 		return "", "", err
 	}
 	// A tenant in redirect mode answers by pointing to its official channel; the request is
@@ -228,12 +316,12 @@ func (s *Service) dispose(ctx context.Context, tenant *policy.Tenant, d *sanctio
 	}
 	text, err := tenant.Render(template, map[string]string{
 		"office": office.Name, "head": office.Head, "request_id": id,
-		"deadline": req.GetFirstAnswerDue().AsTime().In(tenant.Location).Format("02/01/2006"),
+		"deadline": stored.GetFirstAnswerDue().AsTime().In(tenant.Location).Format("02/01/2006"),
 	})
 	if err != nil {
 		return "", "", bus.Permanent(fmt.Errorf("render acknowledgement: %w", err))
 	}
-	if err := s.reply(ctx, req, id+":ack", text); err != nil {
+	if err := s.reply(ctx, stored, id+":ack", text); err != nil {
 		return "", "", err
 	}
 	return DispositionRouted, office.Code, nil
@@ -270,17 +358,14 @@ func topicOf(d *sanctionsv1.Decision) string {
 	return "general"
 }
 
-// Due is the deadline of an SLA span from received on the calendar.
-func Due(cal *calendar.Calendar, received time.Time, span policy.Span) time.Time {
-	if span.Unit == "wh" {
-		return cal.AddWorkingHours(received, time.Duration(span.Amount)*time.Hour)
-	}
-	return cal.AddWorkingDays(received, span.Amount)
-}
-
-// calendar returns the office's working calendar, built once per policy version.
+// calendar returns the office's working calendar, built once per policy version; a nil office
+// is the tenant's calendar with no office hours.
 func (s *Service) calendar(t *policy.Tenant, o *policy.Office) *calendar.Calendar {
-	key := t.Code + "\x00" + t.Version + "\x00" + o.Code
+	code := ""
+	if o != nil {
+		code = o.Code
+	}
+	key := t.Code + "\x00" + t.Version + "\x00" + code
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if c, ok := s.calendars[key]; ok {
@@ -291,27 +376,14 @@ func (s *Service) calendar(t *policy.Tenant, o *policy.Office) *calendar.Calenda
 	return c
 }
 
-// OfficeCalendar builds an office's calendar from its tenant's file: its weekly hours, the
-// tenant's time zone, patron saint and closures.
-func OfficeCalendar(t *policy.Tenant, o *policy.Office) *calendar.Calendar {
-	hours := calendar.WeeklyHours{}
-	for day, ranges := range o.Hours {
-		for _, r := range ranges {
-			hours[day] = append(hours[day], calendar.ClockRange{From: r.From, To: r.To})
-		}
-	}
-	closures := make([]calendar.Date, 0, len(t.Closures))
-	for _, d := range t.Closures {
-		closures = append(closures, calendar.Date{Year: d.Year, Month: d.Month, Day: d.Day})
-	}
-	return calendar.New(t.Location, hours, calendar.MonthDay{Month: t.Patron.Month, Day: t.Patron.Day}, closures)
-}
-
 // reply asks the enforcer to answer the citizen where they asked: in public under a public
-// comment, in private to a private message.
+// comment, in private to a private message (always in private where the tenant says so).
 func (s *Service) reply(ctx context.Context, req *routingv1.Request, actionID, text string) error {
 	kind := actionv1.Kind_KIND_REPLY
 	if req.GetChannel() == commentv1.Channel_CHANNEL_PRIVATE_MESSAGE {
+		kind = actionv1.Kind_KIND_PRIVATE_REPLY
+	}
+	if t, ok := s.cfg.Policies.Tenant(req.GetTenant()); ok && t.Visibility == "private" {
 		kind = actionv1.Kind_KIND_PRIVATE_REPLY
 	}
 	a := &actionv1.Action{
@@ -337,7 +409,9 @@ func (s *Service) event(ctx context.Context, req *routingv1.Request, typ routing
 	return s.publishEvent(ctx, req, ev)
 }
 
+// publishEvent publishes ev with the request as it stood after it on the REQUESTS stream.
 func (s *Service) publishEvent(ctx context.Context, req *routingv1.Request, ev *routingv1.RequestEvent) error {
-	ev.Request = req
-	return s.cfg.Publisher.Publish(ctx, bus.RequestEvent(req.GetTenant(), eventName(ev.GetType())), ev.GetEventId(), ev)
+	out := proto.Clone(ev).(*routingv1.RequestEvent)
+	out.Request = req
+	return s.cfg.Publisher.Publish(ctx, bus.RequestEvent(req.GetTenant(), eventName(ev.GetType())), ev.GetEventId(), out)
 }

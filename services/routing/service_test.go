@@ -52,12 +52,19 @@ func setup(t *testing.T) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
+	e.client = routingv1.NewRoutingServiceClient(serveGRPC(t, e.svc))
+	return e
+}
+
+// serveGRPC serves svc over a real loopback listener and returns a client connection.
+func serveGRPC(t *testing.T, svc *routing.Service) *grpc.ClientConn {
+	t.Helper()
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
 	gs := grpc.NewServer()
-	routingv1.RegisterRoutingServiceServer(gs, routing.NewGRPCServer(e.svc))
+	routingv1.RegisterRoutingServiceServer(gs, routing.NewGRPCServer(svc))
 	go func() { _ = gs.Serve(l) }()
 	t.Cleanup(gs.Stop)
 	conn, err := grpc.NewClient(l.Addr().String(), grpc.WithTransportCredentials(insecure.NewCredentials()))
@@ -65,8 +72,7 @@ func setup(t *testing.T) *env {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = conn.Close() })
-	e.client = routingv1.NewRoutingServiceClient(conn)
-	return e
+	return conn
 }
 
 func decision(tenant, id string, channel commentv1.Channel, anonymous bool, labels []string, topic string) *sanctionsv1.Decision {
@@ -83,6 +89,13 @@ func decision(tenant, id string, channel commentv1.Channel, anonymous bool, labe
 		},
 		Verdict: v,
 	}
+}
+
+// istanza is a request to file a formal application.
+func istanza(tenant, id string) *sanctionsv1.Decision {
+	d := decision(tenant, id, commentv1.Channel_CHANNEL_COMMENT, false, []string{"request"}, "social")
+	d.Comment.Text = "Buongiorno, come presento la domanda per il contributo affitti?"
+	return d
 }
 
 // actions drains the ACTIONS work queue and returns what routing asked for.
@@ -128,6 +141,8 @@ func TestDispositions(t *testing.T) {
 			routing.DispositionRefused, actionv1.Kind_KIND_REPLY, "", 0},
 		{"Bussero points to the official channel and forwards to the URP", decision("bussero", "c8", commentv1.Channel_CHANNEL_COMMENT, false, []string{"request"}, "roads"),
 			routing.DispositionRouted, actionv1.Kind_KIND_REPLY, "non sostituiscono i canali", 1},
+		{"istanza pointed to the website, nothing opened", istanza("canegrate", "c9"),
+			routing.DispositionIstanza, actionv1.Kind_KIND_REPLY, "https://", 0},
 		{"clean comment untouched", decision("monza", "c5", commentv1.Channel_CHANNEL_COMMENT, false, nil, ""),
 			routing.DispositionNone, actionv1.Kind_KIND_UNSPECIFIED, "", 0},
 	}

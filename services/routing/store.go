@@ -2,9 +2,12 @@ package routing
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/redis/go-redis/v9"
 	"google.golang.org/protobuf/proto"
@@ -14,6 +17,9 @@ import (
 
 // ErrNotFound is returned for a request that does not exist in the tenant.
 var ErrNotFound = errors.New("request not found")
+
+// errConflict means the request changed between read and write; the caller reads again.
+var errConflict = errors.New("request changed concurrently")
 
 type store struct {
 	rdb    redis.UniversalClient
@@ -30,18 +36,38 @@ func (st store) eventsKey(tenant, id string) string {
 }
 func (st store) indexKey(tenant string) string     { return st.prefix + "requests:{" + tenant + "}" }
 func (st store) deadlinesKey(tenant string) string { return st.prefix + "deadlines:{" + tenant + "}" }
+func (st store) leaseKey(tenant, id string) string {
+	return st.prefix + "lease:{" + tenant + "}:" + id
+}
+func (st store) deliveredKey(tenant, notification, channel string) string {
+	return st.prefix + "delivered:{" + tenant + "}:" + notification + ":" + channel
+}
+func (st store) recurringKey(tenant, week string) string {
+	return st.prefix + "recurring:{" + tenant + "}:" + week
+}
 
-// openScript stores a new request with its first event and indexes, once: a second call for the
-// same id changes nothing and returns 0.
+// tenantsKey is the set of tenants that have requests, for the scheduler to visit. It holds no
+// hash tag: it is touched alone, never inside a script with a tenant's keys.
+func (st store) tenantsKey() string { return st.prefix + "routing-tenants" }
+
+// openScript stores a new request with its first event, its indexes and its recurring-problem
+// count, once: a second call for the same id changes nothing and returns 0.
 var openScript = redis.NewScript(`
 if redis.call('SET', KEYS[1], ARGV[1], 'NX') == false then return 0 end
 redis.call('RPUSH', KEYS[2], ARGV[2])
 redis.call('ZADD', KEYS[3], ARGV[3], ARGV[5])
 redis.call('ZADD', KEYS[4], ARGV[4], ARGV[5])
+if ARGV[6] ~= '' then
+  redis.call('ZINCRBY', KEYS[5], 1, ARGV[6])
+  redis.call('EXPIRE', KEYS[5], ARGV[7])
+end
 return 1
 `)
 
-func (st store) open(ctx context.Context, req *routingv1.Request, ev *routingv1.RequestEvent) (bool, error) {
+// recurringTTL keeps a week's counts for a year.
+const recurringTTL = 53 * 7 * 24 * time.Hour
+
+func (st store) open(ctx context.Context, req *routingv1.Request, ev *routingv1.RequestEvent, nextCheck time.Time, recurringMember string) (bool, error) {
 	reqData, err := proto.Marshal(req)
 	if err != nil {
 		return false, fmt.Errorf("encode request: %w", err)
@@ -51,9 +77,13 @@ func (st store) open(ctx context.Context, req *routingv1.Request, ev *routingv1.
 		return false, fmt.Errorf("encode event: %w", err)
 	}
 	t, id := req.GetTenant(), req.GetRequestId()
+	if err := st.rdb.SAdd(ctx, st.tenantsKey(), t).Err(); err != nil {
+		return false, fmt.Errorf("register tenant: %w", err)
+	}
 	n, err := openScript.Run(ctx, st.rdb,
-		[]string{st.requestKey(t, id), st.eventsKey(t, id), st.indexKey(t), st.deadlinesKey(t)},
-		reqData, evData, req.GetReceivedAt().AsTime().UnixMilli(), req.GetFirstAnswerDue().AsTime().UnixMilli(), id,
+		[]string{st.requestKey(t, id), st.eventsKey(t, id), st.indexKey(t), st.deadlinesKey(t), st.recurringKey(t, isoWeek(req.GetReceivedAt().AsTime()))},
+		reqData, evData, req.GetReceivedAt().AsTime().UnixMilli(), nextCheck.UnixMilli(), id,
+		recurringMember, int64(recurringTTL/time.Second),
 	).Int()
 	if err != nil {
 		return false, fmt.Errorf("open request: %w", err)
@@ -92,9 +122,27 @@ func (st store) history(ctx context.Context, tenant, id string) ([]*routingv1.Re
 	return out, nil
 }
 
-// update stores the request's new state and appends its event, in one transaction.
-func (st store) update(ctx context.Context, req *routingv1.Request, ev *routingv1.RequestEvent) error {
-	reqData, err := proto.Marshal(req)
+// commitScript appends one event and stores the request it produced, only when the history
+// still has the length the change was computed from (optimistic concurrency: two writers of
+// the same version cannot both succeed). ARGV[4] is the next scheduler check in ms, or -1 to
+// take the request off the schedule.
+var commitScript = redis.NewScript(`
+if redis.call('LLEN', KEYS[2]) ~= tonumber(ARGV[1]) then return 0 end
+redis.call('SET', KEYS[1], ARGV[2])
+redis.call('RPUSH', KEYS[2], ARGV[3])
+if tonumber(ARGV[4]) < 0 then
+  redis.call('ZREM', KEYS[3], ARGV[5])
+else
+  redis.call('ZADD', KEYS[3], ARGV[4], ARGV[5])
+end
+return 1
+`)
+
+// commit stores next, the result of applying ev to the request at version next.Version-1.
+// nextCheck is when the scheduler looks at the request again; the zero time takes it off the
+// schedule. It returns errConflict when another writer got there first.
+func (st store) commit(ctx context.Context, next *routingv1.Request, ev *routingv1.RequestEvent, nextCheck time.Time) error {
+	reqData, err := proto.Marshal(next)
 	if err != nil {
 		return fmt.Errorf("encode request: %w", err)
 	}
@@ -102,17 +150,88 @@ func (st store) update(ctx context.Context, req *routingv1.Request, ev *routingv
 	if err != nil {
 		return fmt.Errorf("encode event: %w", err)
 	}
-	t, id := req.GetTenant(), req.GetRequestId()
-	_, err = st.rdb.TxPipelined(ctx, func(p redis.Pipeliner) error {
-		p.Set(ctx, st.requestKey(t, id), reqData, 0)
-		p.RPush(ctx, st.eventsKey(t, id), evData)
-		if req.GetState() == routingv1.State_STATE_ANSWERED || req.GetState() == routingv1.State_STATE_CLOSED {
-			p.ZRem(ctx, st.deadlinesKey(t), id)
-		}
-		return nil
-	})
+	score := int64(-1)
+	if !nextCheck.IsZero() {
+		score = nextCheck.UnixMilli()
+	}
+	t, id := next.GetTenant(), next.GetRequestId()
+	n, err := commitScript.Run(ctx, st.rdb,
+		[]string{st.requestKey(t, id), st.eventsKey(t, id), st.deadlinesKey(t)},
+		next.GetVersion()-1, reqData, evData, score, id,
+	).Int()
 	if err != nil {
-		return fmt.Errorf("update request: %w", err)
+		return fmt.Errorf("commit request: %w", err)
+	}
+	if n == 0 {
+		return errConflict
+	}
+	return nil
+}
+
+// reschedule sets when the scheduler looks at a request next, or takes it off the schedule.
+func (st store) reschedule(ctx context.Context, tenant, id string, at time.Time) error {
+	var err error
+	if at.IsZero() {
+		err = st.rdb.ZRem(ctx, st.deadlinesKey(tenant), id).Err()
+	} else {
+		err = st.rdb.ZAdd(ctx, st.deadlinesKey(tenant), redis.Z{Score: float64(at.UnixMilli()), Member: id}).Err()
+	}
+	if err != nil {
+		return fmt.Errorf("reschedule request: %w", err)
+	}
+	return nil
+}
+
+// due returns up to limit requests of a tenant whose next check is at or before now.
+func (st store) due(ctx context.Context, tenant string, now time.Time, limit int64) ([]string, error) {
+	ids, err := st.rdb.ZRangeByScore(ctx, st.deadlinesKey(tenant), &redis.ZRangeBy{
+		Min: "-inf", Max: fmt.Sprint(now.UnixMilli()), Count: limit,
+	}).Result()
+	if err != nil {
+		return nil, fmt.Errorf("due requests: %w", err)
+	}
+	return ids, nil
+}
+
+func (st store) tenants(ctx context.Context) ([]string, error) {
+	ts, err := st.rdb.SMembers(ctx, st.tenantsKey()).Result()
+	if err != nil {
+		return nil, fmt.Errorf("tenants with requests: %w", err)
+	}
+	return ts, nil
+}
+
+// lease is a short exclusive claim on one request, so that of several routing replicas only one
+// works on it at a time. A lease that outlives its holder (a crash) expires by itself.
+type lease struct {
+	st    store
+	key   string
+	token string
+}
+
+var releaseScript = redis.NewScript(`
+if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
+return 0
+`)
+
+// acquire takes the lease on a request for ttl; ok is false when someone else holds it.
+func (st store) acquire(ctx context.Context, tenant, id string, ttl time.Duration) (l lease, ok bool, err error) {
+	var b [12]byte
+	if _, err := rand.Read(b[:]); err != nil {
+		return lease{}, false, fmt.Errorf("lease token: %w", err)
+	}
+	l = lease{st: st, key: st.leaseKey(tenant, id), token: hex.EncodeToString(b[:])}
+	ok, err = st.rdb.SetNX(ctx, l.key, l.token, ttl).Result()
+	if err != nil {
+		return lease{}, false, fmt.Errorf("acquire lease: %w", err)
+	}
+	return l, ok, nil
+}
+
+// release gives the lease back if it is still ours.
+func (l lease) release(ctx context.Context) error {
+	if err := releaseScript.Run(ctx, l.st.rdb, []string{l.key}, l.token).Err(); err != nil {
+		return fmt.Errorf("release lease: %w", err)
 	}
 	return nil
 }
@@ -128,4 +247,11 @@ func (st store) list(ctx context.Context, tenant string, offset, count int64) ([
 
 func eventName(t routingv1.EventType) string {
 	return strings.ToLower(strings.TrimPrefix(t.String(), "EVENT_TYPE_"))
+}
+
+// isoWeek names the ISO week of t (in UTC) by its Monday, YYYY-MM-DD.
+func isoWeek(t time.Time) string {
+	t = t.UTC()
+	offset := (int(t.Weekday()) + 6) % 7 // days since Monday
+	return time.Date(t.Year(), t.Month(), t.Day()-offset, 0, 0, 0, 0, time.UTC).Format(time.DateOnly)
 }

@@ -23,6 +23,62 @@ const (
 	_ = protoimpl.EnforceVersion(protoimpl.MaxVersion - 20)
 )
 
+// Kind is what sort of request the citizen made.
+type Kind int32
+
+const (
+	Kind_KIND_UNSPECIFIED Kind = 0
+	// A question: opening hours, how a service works.
+	Kind_KIND_INFORMATION Kind = 1
+	// A report of a problem an office must fix: a pothole, a broken street lamp.
+	Kind_KIND_REPORT Kind = 2
+	// A complaint about a service or a delay.
+	Kind_KIND_COMPLAINT Kind = 3
+)
+
+// Enum value maps for Kind.
+var (
+	Kind_name = map[int32]string{
+		0: "KIND_UNSPECIFIED",
+		1: "KIND_INFORMATION",
+		2: "KIND_REPORT",
+		3: "KIND_COMPLAINT",
+	}
+	Kind_value = map[string]int32{
+		"KIND_UNSPECIFIED": 0,
+		"KIND_INFORMATION": 1,
+		"KIND_REPORT":      2,
+		"KIND_COMPLAINT":   3,
+	}
+)
+
+func (x Kind) Enum() *Kind {
+	p := new(Kind)
+	*p = x
+	return p
+}
+
+func (x Kind) String() string {
+	return protoimpl.X.EnumStringOf(x.Descriptor(), protoreflect.EnumNumber(x))
+}
+
+func (Kind) Descriptor() protoreflect.EnumDescriptor {
+	return file_piazza_routing_v1_routing_proto_enumTypes[0].Descriptor()
+}
+
+func (Kind) Type() protoreflect.EnumType {
+	return &file_piazza_routing_v1_routing_proto_enumTypes[0]
+}
+
+func (x Kind) Number() protoreflect.EnumNumber {
+	return protoreflect.EnumNumber(x)
+}
+
+// Deprecated: Use Kind.Descriptor instead.
+func (Kind) EnumDescriptor() ([]byte, []int) {
+	return file_piazza_routing_v1_routing_proto_rawDescGZIP(), []int{0}
+}
+
 // State is where a request stands.
 type State int32
 
@@ -81,11 +137,11 @@ func (x State) String() string {
 }
 
 func (State) Descriptor() protoreflect.EnumDescriptor {
-	return file_piazza_routing_v1_routing_proto_enumTypes[0].Descriptor()
+	return file_piazza_routing_v1_routing_proto_enumTypes[1].Descriptor()
 }
 
 func (State) Type() protoreflect.EnumType {
-	return &file_piazza_routing_v1_routing_proto_enumTypes[0]
+	return &file_piazza_routing_v1_routing_proto_enumTypes[1]
 }
 
 func (x State) Number() protoreflect.EnumNumber {
@@ -94,7 +150,7 @@ func (x State) Number() protoreflect.EnumNumber {
 
 // Deprecated: Use State.Descriptor instead.
 func (State) EnumDescriptor() ([]byte, []int) {
-	return file_piazza_routing_v1_routing_proto_rawDescGZIP(), []int{0}
+	return file_piazza_routing_v1_routing_proto_rawDescGZIP(), []int{1}
 }
 
 // EventType is what happened to a request.
@@ -109,29 +165,55 @@ const (
 	EventType_EVENT_TYPE_REJECTED     EventType = 5
 	EventType_EVENT_TYPE_ESCALATED    EventType = 6
 	EventType_EVENT_TYPE_CLOSED       EventType = 7
+	EventType_EVENT_TYPE_REASSIGNED   EventType = 8
+	// The clock paused: the office asked the citizen for more information.
+	EventType_EVENT_TYPE_WAITING EventType = 9
+	// The clock restarted after a pause; the event carries the shifted deadlines.
+	EventType_EVENT_TYPE_RESUMED  EventType = 10
+	EventType_EVENT_TYPE_REOPENED EventType = 11
+	// The office was told about the request.
+	EventType_EVENT_TYPE_NOTIFIED EventType = 12
+	// The office was warned that the first-answer deadline is near.
+	EventType_EVENT_TYPE_WARNED EventType = 13
+	// The office was reminded that the resolution deadline passed.
+	EventType_EVENT_TYPE_RESOLUTION_OVERDUE EventType = 14
 )
 
 // Enum value maps for EventType.
 var (
 	EventType_name = map[int32]string{
-		0: "EVENT_TYPE_UNSPECIFIED",
-		1: "EVENT_TYPE_OPENED",
-		2: "EVENT_TYPE_ACKNOWLEDGED",
-		3: "EVENT_TYPE_ANSWERED",
-		4: "EVENT_TYPE_REDIRECTED",
-		5: "EVENT_TYPE_REJECTED",
-		6: "EVENT_TYPE_ESCALATED",
-		7: "EVENT_TYPE_CLOSED",
+		0:  "EVENT_TYPE_UNSPECIFIED",
+		1:  "EVENT_TYPE_OPENED",
+		2:  "EVENT_TYPE_ACKNOWLEDGED",
+		3:  "EVENT_TYPE_ANSWERED",
+		4:  "EVENT_TYPE_REDIRECTED",
+		5:  "EVENT_TYPE_REJECTED",
+		6:  "EVENT_TYPE_ESCALATED",
+		7:  "EVENT_TYPE_CLOSED",
+		8:  "EVENT_TYPE_REASSIGNED",
+		9:  "EVENT_TYPE_WAITING",
+		10: "EVENT_TYPE_RESUMED",
+		11: "EVENT_TYPE_REOPENED",
+		12: "EVENT_TYPE_NOTIFIED",
+		13: "EVENT_TYPE_WARNED",
+		14: "EVENT_TYPE_RESOLUTION_OVERDUE",
 	}
 	EventType_value = map[string]int32{
-		"EVENT_TYPE_UNSPECIFIED":  0,
-		"EVENT_TYPE_OPENED":       1,
-		"EVENT_TYPE_ACKNOWLEDGED": 2,
-		"EVENT_TYPE_ANSWERED":     3,
-		"EVENT_TYPE_REDIRECTED":   4,
-		"EVENT_TYPE_REJECTED":     5,
-		"EVENT_TYPE_ESCALATED":    6,
-		"EVENT_TYPE_CLOSED":       7,
+		"EVENT_TYPE_UNSPECIFIED":        0,
+		"EVENT_TYPE_OPENED":             1,
+		"EVENT_TYPE_ACKNOWLEDGED":       2,
+		"EVENT_TYPE_ANSWERED":           3,
+		"EVENT_TYPE_REDIRECTED":         4,
+		"EVENT_TYPE_REJECTED":           5,
+		"EVENT_TYPE_ESCALATED":          6,
+		"EVENT_TYPE_CLOSED":             7,
+		"EVENT_TYPE_REASSIGNED":         8,
+		"EVENT_TYPE_WAITING":            9,
+		"EVENT_TYPE_RESUMED":            10,
+		"EVENT_TYPE_REOPENED":           11,
+		"EVENT_TYPE_NOTIFIED":           12,
+		"EVENT_TYPE_WARNED":             13,
+		"EVENT_TYPE_RESOLUTION_OVERDUE": 14,
 	}
 )
 
@@ -146,11 +228,11 @@ func (x EventType) String() string {
 }
 
 func (EventType) Descriptor() protoreflect.EnumDescriptor {
-	return file_piazza_routing_v1_routing_proto_enumTypes[1].Descriptor()
+	return file_piazza_routing_v1_routing_proto_enumTypes[2].Descriptor()
 }
 
 func (EventType) Type() protoreflect.EnumType {
-	return &file_piazza_routing_v1_routing_proto_enumTypes[1]
+	return &file_piazza_routing_v1_routing_proto_enumTypes[2]
 }
 
 func (x EventType) Number() protoreflect.EnumNumber {
@@ -159,7 +241,7 @@ func (x EventType) Number() protoreflect.EnumNumber {
 
 // Deprecated: Use EventType.Descriptor instead.
 func (EventType) EnumDescriptor() ([]byte, []int) {
-	return file_piazza_routing_v1_routing_proto_rawDescGZIP(), []int{1}
+	return file_piazza_routing_v1_routing_proto_rawDescGZIP(), []int{2}
 }
 
 // Request is a citizen's request taken in charge by the Comune.
@@ -185,8 +267,33 @@ type Request struct {
 	FirstAnswerDue *timestamppb.Timestamp `protobuf:"bytes,15,opt,name=first_answer_due,json=firstAnswerDue,proto3" json:"first_answer_due,omitempty"`
 	ResolutionDue  *timestamppb.Timestamp `protobuf:"bytes,16,opt,name=resolution_due,json=resolutionDue,proto3" json:"resolution_due,omitempty"`
 	Permalink      string                 `protobuf:"bytes,17,opt,name=permalink,proto3" json:"permalink,omitempty"`
-	unknownFields  protoimpl.UnknownFields
-	sizeCache      protoimpl.SizeCache
+	Kind           Kind                   `protobuf:"varint,18,opt,name=kind,proto3,enum=piazza.routing.v1.Kind" json:"kind,omitempty"`
+	// The street or square the request names, normalised ("via borgazzi"), when it names one.
+	Place string `protobuf:"bytes,19,opt,name=place,proto3" json:"place,omitempty"`
+	// When the warning that the first-answer deadline is near is due.
+	WarnDue         *timestamppb.Timestamp `protobuf:"bytes,20,opt,name=warn_due,json=warnDue,proto3" json:"warn_due,omitempty"`
+	AcknowledgedAt  *timestamppb.Timestamp `protobuf:"bytes,21,opt,name=acknowledged_at,json=acknowledgedAt,proto3" json:"acknowledged_at,omitempty"`
+	FirstResponseAt *timestamppb.Timestamp `protobuf:"bytes,22,opt,name=first_response_at,json=firstResponseAt,proto3" json:"first_response_at,omitempty"`
+	ResolvedAt      *timestamppb.Timestamp `protobuf:"bytes,23,opt,name=resolved_at,json=resolvedAt,proto3" json:"resolved_at,omitempty"`
+	// How many escalation steps have fired since the request was opened, reassigned or reopened.
+	EscalationLevel int32                  `protobuf:"varint,24,opt,name=escalation_level,json=escalationLevel,proto3" json:"escalation_level,omitempty"`
+	LastEscalatedAt *timestamppb.Timestamp `protobuf:"bytes,25,opt,name=last_escalated_at,json=lastEscalatedAt,proto3" json:"last_escalated_at,omitempty"`
+	// Whether the office has been told about the request.
+	OfficeNotified bool `protobuf:"varint,26,opt,name=office_notified,json=officeNotified,proto3" json:"office_notified,omitempty"`
+	// Whether the office has been warned that the first-answer deadline is near.
+	Warned bool `protobuf:"varint,27,opt,name=warned,proto3" json:"warned,omitempty"`
+	// Whether the office has been reminded that the resolution deadline passed.
+	ResolutionReminded bool `protobuf:"varint,28,opt,name=resolution_reminded,json=resolutionReminded,proto3" json:"resolution_reminded,omitempty"`
+	// Set while the clock is paused, waiting for the citizen.
+	PausedAt *timestamppb.Timestamp `protobuf:"bytes,29,opt,name=paused_at,json=pausedAt,proto3" json:"paused_at,omitempty"`
+	// The state to go back to when the clock restarts.
+	ResumeState State `protobuf:"varint,30,opt,name=resume_state,json=resumeState,proto3,enum=piazza.routing.v1.State" json:"resume_state,omitempty"`
+	// The number of events the request is built from; every change adds exactly one.
+	Version int32 `protobuf:"varint,31,opt,name=version,proto3" json:"version,omitempty"`
+	// Whether the office has been reminded that the acknowledgement deadline passed.
+	AckReminded   bool `protobuf:"varint,32,opt,name=ack_reminded,json=ackReminded,proto3" json:"ack_reminded,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
 }
 
 func (x *Request) Reset() {
@@ -338,6 +445,180 @@ func (x *Request) GetPermalink() string {
 	return ""
 }
 
+func (x *Request) GetKind() Kind {
+	if x != nil {
+		return x.Kind
+	}
+	return Kind_KIND_UNSPECIFIED
+}
+
+func (x *Request) GetPlace() string {
+	if x != nil {
+		return x.Place
+	}
+	return ""
+}
+
+func (x *Request) GetWarnDue() *timestamppb.Timestamp {
+	if x != nil {
+		return x.WarnDue
+	}
+	return nil
+}
+
+func (x *Request) GetAcknowledgedAt() *timestamppb.Timestamp {
+	if x != nil {
+		return x.AcknowledgedAt
+	}
+	return nil
+}
+
+func (x *Request) GetFirstResponseAt() *timestamppb.Timestamp {
+	if x != nil {
+		return x.FirstResponseAt
+	}
+	return nil
+}
+
+func (x *Request) GetResolvedAt() *timestamppb.Timestamp {
+	if x != nil {
+		return x.ResolvedAt
+	}
+	return nil
+}
+
+func (x *Request) GetEscalationLevel() int32 {
+	if x != nil {
+		return x.EscalationLevel
+	}
+	return 0
+}
+
+func (x *Request) GetLastEscalatedAt() *timestamppb.Timestamp {
+	if x != nil {
+		return x.LastEscalatedAt
+	}
+	return nil
+}
+
+func (x *Request) GetOfficeNotified() bool {
+	if x != nil {
+		return x.OfficeNotified
+	}
+	return false
+}
+
+func (x *Request) GetWarned() bool {
+	if x != nil {
+		return x.Warned
+	}
+	return false
+}
+
+func (x *Request) GetResolutionReminded() bool {
+	if x != nil {
+		return x.ResolutionReminded
+	}
+	return false
+}
+
+func (x *Request) GetPausedAt() *timestamppb.Timestamp {
+	if x != nil {
+		return x.PausedAt
+	}
+	return nil
+}
+
+func (x *Request) GetResumeState() State {
+	if x != nil {
+		return x.ResumeState
+	}
+	return State_STATE_UNSPECIFIED
+}
+
+func (x *Request) GetVersion() int32 {
+	if x != nil {
+		return x.Version
+	}
+	return 0
+}
+
+func (x *Request) GetAckReminded() bool {
+	if x != nil {
+		return x.AckReminded
+	}
+	return false
+}
+
+// Deadlines are the instants a request's clock runs to.
+type Deadlines struct {
+	state          protoimpl.MessageState `protogen:"open.v1"`
+	AckDue         *timestamppb.Timestamp `protobuf:"bytes,1,opt,name=ack_due,json=ackDue,proto3" json:"ack_due,omitempty"`
+	FirstAnswerDue *timestamppb.Timestamp `protobuf:"bytes,2,opt,name=first_answer_due,json=firstAnswerDue,proto3" json:"first_answer_due,omitempty"`
+	ResolutionDue  *timestamppb.Timestamp `protobuf:"bytes,3,opt,name=resolution_due,json=resolutionDue,proto3" json:"resolution_due,omitempty"`
+	WarnDue        *timestamppb.Timestamp `protobuf:"bytes,4,opt,name=warn_due,json=warnDue,proto3" json:"warn_due,omitempty"`
+	unknownFields  protoimpl.UnknownFields
+	sizeCache      protoimpl.SizeCache
+}
+
+func (x *Deadlines) Reset() {
+	*x = Deadlines{}
+	mi := &file_piazza_routing_v1_routing_proto_msgTypes[1]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Deadlines) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Deadlines) ProtoMessage() {}
+
+func (x *Deadlines) ProtoReflect() protoreflect.Message {
+	mi := &file_piazza_routing_v1_routing_proto_msgTypes[1]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Deadlines.ProtoReflect.Descriptor instead.
+func (*Deadlines) Descriptor() ([]byte, []int) {
+	return file_piazza_routing_v1_routing_proto_rawDescGZIP(), []int{1}
+}
+
+func (x *Deadlines) GetAckDue() *timestamppb.Timestamp {
+	if x != nil {
+		return x.AckDue
+	}
+	return nil
+}
+
+func (x *Deadlines) GetFirstAnswerDue() *timestamppb.Timestamp {
+	if x != nil {
+		return x.FirstAnswerDue
+	}
+	return nil
+}
+
+func (x *Deadlines) GetResolutionDue() *timestamppb.Timestamp {
+	if x != nil {
+		return x.ResolutionDue
+	}
+	return nil
+}
+
+func (x *Deadlines) GetWarnDue() *timestamppb.Timestamp {
+	if x != nil {
+		return x.WarnDue
+	}
+	return nil
+}
+
 // RequestEvent is one change of a request, published on piazza.<tenant>.request.<event>; the
 // request's current state is derivable from its events.
 type RequestEvent struct {
@@ -353,14 +634,22 @@ type RequestEvent struct {
 	// A short note (never the citizen's text).
 	Note string `protobuf:"bytes,8,opt,name=note,proto3" json:"note,omitempty"`
 	// The request as it stood after the event.
-	Request       *Request `protobuf:"bytes,9,opt,name=request,proto3" json:"request,omitempty"`
+	Request *Request `protobuf:"bytes,9,opt,name=request,proto3" json:"request,omitempty"`
+	// The 1-based position of the event in the request's history.
+	Sequence int32 `protobuf:"varint,10,opt,name=sequence,proto3" json:"sequence,omitempty"`
+	// For ESCALATED: the ladder step ("remind_office", "office_head", "urp",
+	// "potere_sostitutivo", "tell_citizen") and its 1-based level.
+	Step            string `protobuf:"bytes,11,opt,name=step,proto3" json:"step,omitempty"`
+	EscalationLevel int32  `protobuf:"varint,12,opt,name=escalation_level,json=escalationLevel,proto3" json:"escalation_level,omitempty"`
+	// For OPENED, RESUMED and REOPENED: the deadlines from then on.
+	Deadlines     *Deadlines `protobuf:"bytes,13,opt,name=deadlines,proto3" json:"deadlines,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
 
 func (x *RequestEvent) Reset() {
 	*x = RequestEvent{}
-	mi := &file_piazza_routing_v1_routing_proto_msgTypes[1]
+	mi := &file_piazza_routing_v1_routing_proto_msgTypes[2]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -372,7 +661,7 @@ func (x *RequestEvent) String() string {
 func (*RequestEvent) ProtoMessage() {}
 
 func (x *RequestEvent) ProtoReflect() protoreflect.Message {
-	mi := &file_piazza_routing_v1_routing_proto_msgTypes[1]
+	mi := &file_piazza_routing_v1_routing_proto_msgTypes[2]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -385,7 +674,7 @@ func (x *RequestEvent) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RequestEvent.ProtoReflect.Descriptor instead.
 func (*RequestEvent) Descriptor() ([]byte, []int) {
-	return file_piazza_routing_v1_routing_proto_rawDescGZIP(), []int{1}
+	return file_piazza_routing_v1_routing_proto_rawDescGZIP(), []int{2}
 }
 
 func (x *RequestEvent) GetEventId() string {
@@ -451,6 +740,34 @@ func (x *RequestEvent) GetRequest() *Request {
 	return nil
 }
 
+func (x *RequestEvent) GetSequence() int32 {
+	if x != nil {
+		return x.Sequence
+	}
+	return 0
+}
+
+func (x *RequestEvent) GetStep() string {
+	if x != nil {
+		return x.Step
+	}
+	return ""
+}
+
+func (x *RequestEvent) GetEscalationLevel() int32 {
+	if x != nil {
+		return x.EscalationLevel
+	}
+	return 0
+}
+
+func (x *RequestEvent) GetDeadlines() *Deadlines {
+	if x != nil {
+		return x.Deadlines
+	}
+	return nil
+}
+
 // ListRequestsRequest filters a tenant's requests.
 type ListRequestsRequest struct {
 	state  protoimpl.MessageState `protogen:"open.v1"`
@@ -462,14 +779,16 @@ type ListRequestsRequest struct {
 	// At most this many (default 50, at most 500).
 	PageSize int32 `protobuf:"varint,4,opt,name=page_size,json=pageSize,proto3" json:"page_size,omitempty"`
 	// The next_page_token of a previous answer.
-	PageToken     string `protobuf:"bytes,5,opt,name=page_token,json=pageToken,proto3" json:"page_token,omitempty"`
+	PageToken string `protobuf:"bytes,5,opt,name=page_token,json=pageToken,proto3" json:"page_token,omitempty"`
+	// Only requests past their first-answer deadline and not yet answered, when true.
+	Overdue       bool `protobuf:"varint,6,opt,name=overdue,proto3" json:"overdue,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
 
 func (x *ListRequestsRequest) Reset() {
 	*x = ListRequestsRequest{}
-	mi := &file_piazza_routing_v1_routing_proto_msgTypes[2]
+	mi := &file_piazza_routing_v1_routing_proto_msgTypes[3]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -481,7 +800,7 @@ func (x *ListRequestsRequest) String() string {
 func (*ListRequestsRequest) ProtoMessage() {}
 
 func (x *ListRequestsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_piazza_routing_v1_routing_proto_msgTypes[2]
+	mi := &file_piazza_routing_v1_routing_proto_msgTypes[3]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -494,7 +813,7 @@ func (x *ListRequestsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListRequestsRequest.ProtoReflect.Descriptor instead.
 func (*ListRequestsRequest) Descriptor() ([]byte, []int) {
-	return file_piazza_routing_v1_routing_proto_rawDescGZIP(), []int{2}
+	return file_piazza_routing_v1_routing_proto_rawDescGZIP(), []int{3}
 }
 
 func (x *ListRequestsRequest) GetTenant() string {
@@ -532,6 +851,13 @@ func (x *ListRequestsRequest) GetPageToken() string {
 	return ""
 }
 
+func (x *ListRequestsRequest) GetOverdue() bool {
+	if x != nil {
+		return x.Overdue
+	}
+	return false
+}
+
 // ListRequestsResponse is one page of requests.
 type ListRequestsResponse struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
@@ -543,7 +869,7 @@ type ListRequestsResponse struct {
 
 func (x *ListRequestsResponse) Reset() {
 	*x = ListRequestsResponse{}
-	mi := &file_piazza_routing_v1_routing_proto_msgTypes[3]
+	mi := &file_piazza_routing_v1_routing_proto_msgTypes[4]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -555,7 +881,7 @@ func (x *ListRequestsResponse) String() string {
 func (*ListRequestsResponse) ProtoMessage() {}
 
 func (x *ListRequestsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_piazza_routing_v1_routing_proto_msgTypes[3]
+	mi := &file_piazza_routing_v1_routing_proto_msgTypes[4]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -568,7 +894,7 @@ func (x *ListRequestsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListRequestsResponse.ProtoReflect.Descriptor instead.
 func (*ListRequestsResponse) Descriptor() ([]byte, []int) {
-	return file_piazza_routing_v1_routing_proto_rawDescGZIP(), []int{3}
+	return file_piazza_routing_v1_routing_proto_rawDescGZIP(), []int{4}
 }
 
 func (x *ListRequestsResponse) GetRequests() []*Request {
@@ -596,7 +922,7 @@ type GetRequestRequest struct {
 
 func (x *GetRequestRequest) Reset() {
 	*x = GetRequestRequest{}
-	mi := &file_piazza_routing_v1_routing_proto_msgTypes[4]
+	mi := &file_piazza_routing_v1_routing_proto_msgTypes[5]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -608,7 +934,7 @@ func (x *GetRequestRequest) String() string {
 func (*GetRequestRequest) ProtoMessage() {}
 
 func (x *GetRequestRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_piazza_routing_v1_routing_proto_msgTypes[4]
+	mi := &file_piazza_routing_v1_routing_proto_msgTypes[5]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -621,7 +947,7 @@ func (x *GetRequestRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetRequestRequest.ProtoReflect.Descriptor instead.
 func (*GetRequestRequest) Descriptor() ([]byte, []int) {
-	return file_piazza_routing_v1_routing_proto_rawDescGZIP(), []int{4}
+	return file_piazza_routing_v1_routing_proto_rawDescGZIP(), []int{5}
 }
 
 func (x *GetRequestRequest) GetTenant() string {
@@ -649,7 +975,7 @@ type GetRequestResponse struct {
 
 func (x *GetRequestResponse) Reset() {
 	*x = GetRequestResponse{}
-	mi := &file_piazza_routing_v1_routing_proto_msgTypes[5]
+	mi := &file_piazza_routing_v1_routing_proto_msgTypes[6]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -661,7 +987,7 @@ func (x *GetRequestResponse) String() string {
 func (*GetRequestResponse) ProtoMessage() {}
 
 func (x *GetRequestResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_piazza_routing_v1_routing_proto_msgTypes[5]
+	mi := &file_piazza_routing_v1_routing_proto_msgTypes[6]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -674,7 +1000,7 @@ func (x *GetRequestResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetRequestResponse.ProtoReflect.Descriptor instead.
 func (*GetRequestResponse) Descriptor() ([]byte, []int) {
-	return file_piazza_routing_v1_routing_proto_rawDescGZIP(), []int{5}
+	return file_piazza_routing_v1_routing_proto_rawDescGZIP(), []int{6}
 }
 
 func (x *GetRequestResponse) GetRequest() *Request {
@@ -706,7 +1032,7 @@ type AnswerRequest struct {
 
 func (x *AnswerRequest) Reset() {
 	*x = AnswerRequest{}
-	mi := &file_piazza_routing_v1_routing_proto_msgTypes[6]
+	mi := &file_piazza_routing_v1_routing_proto_msgTypes[7]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -718,7 +1044,7 @@ func (x *AnswerRequest) String() string {
 func (*AnswerRequest) ProtoMessage() {}
 
 func (x *AnswerRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_piazza_routing_v1_routing_proto_msgTypes[6]
+	mi := &file_piazza_routing_v1_routing_proto_msgTypes[7]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -731,7 +1057,7 @@ func (x *AnswerRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AnswerRequest.ProtoReflect.Descriptor instead.
 func (*AnswerRequest) Descriptor() ([]byte, []int) {
-	return file_piazza_routing_v1_routing_proto_rawDescGZIP(), []int{6}
+	return file_piazza_routing_v1_routing_proto_rawDescGZIP(), []int{7}
 }
 
 func (x *AnswerRequest) GetTenant() string {
@@ -772,7 +1098,7 @@ type AnswerResponse struct {
 
 func (x *AnswerResponse) Reset() {
 	*x = AnswerResponse{}
-	mi := &file_piazza_routing_v1_routing_proto_msgTypes[7]
+	mi := &file_piazza_routing_v1_routing_proto_msgTypes[8]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -784,7 +1110,7 @@ func (x *AnswerResponse) String() string {
 func (*AnswerResponse) ProtoMessage() {}
 
 func (x *AnswerResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_piazza_routing_v1_routing_proto_msgTypes[7]
+	mi := &file_piazza_routing_v1_routing_proto_msgTypes[8]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -797,7 +1123,7 @@ func (x *AnswerResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AnswerResponse.ProtoReflect.Descriptor instead.
 func (*AnswerResponse) Descriptor() ([]byte, []int) {
-	return file_piazza_routing_v1_routing_proto_rawDescGZIP(), []int{7}
+	return file_piazza_routing_v1_routing_proto_rawDescGZIP(), []int{8}
 }
 
 func (x *AnswerResponse) GetRequest() *Request {
@@ -807,11 +1133,866 @@ func (x *AnswerResponse) GetRequest() *Request {
 	return nil
 }
 
+// AcknowledgeRequest names the request an office takes in hand.
+type AcknowledgeRequest struct {
+	state     protoimpl.MessageState `protogen:"open.v1"`
+	Tenant    string                 `protobuf:"bytes,1,opt,name=tenant,proto3" json:"tenant,omitempty"`
+	RequestId string                 `protobuf:"bytes,2,opt,name=request_id,json=requestId,proto3" json:"request_id,omitempty"`
+	// The caller's office: when set, the request must be that office's (PERMISSION_DENIED
+	// otherwise).
+	Office string `protobuf:"bytes,3,opt,name=office,proto3" json:"office,omitempty"`
+	// Who acted, for the history.
+	Actor         string `protobuf:"bytes,4,opt,name=actor,proto3" json:"actor,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *AcknowledgeRequest) Reset() {
+	*x = AcknowledgeRequest{}
+	mi := &file_piazza_routing_v1_routing_proto_msgTypes[9]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *AcknowledgeRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*AcknowledgeRequest) ProtoMessage() {}
+
+func (x *AcknowledgeRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_piazza_routing_v1_routing_proto_msgTypes[9]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use AcknowledgeRequest.ProtoReflect.Descriptor instead.
+func (*AcknowledgeRequest) Descriptor() ([]byte, []int) {
+	return file_piazza_routing_v1_routing_proto_rawDescGZIP(), []int{9}
+}
+
+func (x *AcknowledgeRequest) GetTenant() string {
+	if x != nil {
+		return x.Tenant
+	}
+	return ""
+}
+
+func (x *AcknowledgeRequest) GetRequestId() string {
+	if x != nil {
+		return x.RequestId
+	}
+	return ""
+}
+
+func (x *AcknowledgeRequest) GetOffice() string {
+	if x != nil {
+		return x.Office
+	}
+	return ""
+}
+
+func (x *AcknowledgeRequest) GetActor() string {
+	if x != nil {
+		return x.Actor
+	}
+	return ""
+}
+
+// AcknowledgeResponse is the request after the acknowledgement.
+type AcknowledgeResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Request       *Request               `protobuf:"bytes,1,opt,name=request,proto3" json:"request,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *AcknowledgeResponse) Reset() {
+	*x = AcknowledgeResponse{}
+	mi := &file_piazza_routing_v1_routing_proto_msgTypes[10]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *AcknowledgeResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*AcknowledgeResponse) ProtoMessage() {}
+
+func (x *AcknowledgeResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_piazza_routing_v1_routing_proto_msgTypes[10]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use AcknowledgeResponse.ProtoReflect.Descriptor instead.
+func (*AcknowledgeResponse) Descriptor() ([]byte, []int) {
+	return file_piazza_routing_v1_routing_proto_rawDescGZIP(), []int{10}
+}
+
+func (x *AcknowledgeResponse) GetRequest() *Request {
+	if x != nil {
+		return x.Request
+	}
+	return nil
+}
+
+// ReassignRequest moves a request to another office.
+type ReassignRequest struct {
+	state     protoimpl.MessageState `protogen:"open.v1"`
+	Tenant    string                 `protobuf:"bytes,1,opt,name=tenant,proto3" json:"tenant,omitempty"`
+	RequestId string                 `protobuf:"bytes,2,opt,name=request_id,json=requestId,proto3" json:"request_id,omitempty"`
+	// The caller's office scope, as in AcknowledgeRequest.
+	Office string `protobuf:"bytes,3,opt,name=office,proto3" json:"office,omitempty"`
+	Actor  string `protobuf:"bytes,4,opt,name=actor,proto3" json:"actor,omitempty"`
+	// The office code of the tenant's file the request goes to.
+	ToOffice string `protobuf:"bytes,5,opt,name=to_office,json=toOffice,proto3" json:"to_office,omitempty"`
+	// Why, for the history (never the citizen's text).
+	Note          string `protobuf:"bytes,6,opt,name=note,proto3" json:"note,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ReassignRequest) Reset() {
+	*x = ReassignRequest{}
+	mi := &file_piazza_routing_v1_routing_proto_msgTypes[11]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ReassignRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ReassignRequest) ProtoMessage() {}
+
+func (x *ReassignRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_piazza_routing_v1_routing_proto_msgTypes[11]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ReassignRequest.ProtoReflect.Descriptor instead.
+func (*ReassignRequest) Descriptor() ([]byte, []int) {
+	return file_piazza_routing_v1_routing_proto_rawDescGZIP(), []int{11}
+}
+
+func (x *ReassignRequest) GetTenant() string {
+	if x != nil {
+		return x.Tenant
+	}
+	return ""
+}
+
+func (x *ReassignRequest) GetRequestId() string {
+	if x != nil {
+		return x.RequestId
+	}
+	return ""
+}
+
+func (x *ReassignRequest) GetOffice() string {
+	if x != nil {
+		return x.Office
+	}
+	return ""
+}
+
+func (x *ReassignRequest) GetActor() string {
+	if x != nil {
+		return x.Actor
+	}
+	return ""
+}
+
+func (x *ReassignRequest) GetToOffice() string {
+	if x != nil {
+		return x.ToOffice
+	}
+	return ""
+}
+
+func (x *ReassignRequest) GetNote() string {
+	if x != nil {
+		return x.Note
+	}
+	return ""
+}
+
+// ReassignResponse is the request after the move.
+type ReassignResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Request       *Request               `protobuf:"bytes,1,opt,name=request,proto3" json:"request,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ReassignResponse) Reset() {
+	*x = ReassignResponse{}
+	mi := &file_piazza_routing_v1_routing_proto_msgTypes[12]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ReassignResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ReassignResponse) ProtoMessage() {}
+
+func (x *ReassignResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_piazza_routing_v1_routing_proto_msgTypes[12]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ReassignResponse.ProtoReflect.Descriptor instead.
+func (*ReassignResponse) Descriptor() ([]byte, []int) {
+	return file_piazza_routing_v1_routing_proto_rawDescGZIP(), []int{12}
+}
+
+func (x *ReassignResponse) GetRequest() *Request {
+	if x != nil {
+		return x.Request
+	}
+	return nil
+}
+
+// WaitForCitizenRequest asks the citizen for more information.
+type WaitForCitizenRequest struct {
+	state     protoimpl.MessageState `protogen:"open.v1"`
+	Tenant    string                 `protobuf:"bytes,1,opt,name=tenant,proto3" json:"tenant,omitempty"`
+	RequestId string                 `protobuf:"bytes,2,opt,name=request_id,json=requestId,proto3" json:"request_id,omitempty"`
+	// The caller's office scope, as in AcknowledgeRequest.
+	Office string `protobuf:"bytes,3,opt,name=office,proto3" json:"office,omitempty"`
+	Actor  string `protobuf:"bytes,4,opt,name=actor,proto3" json:"actor,omitempty"`
+	// What the office needs to know, in Italian; sent to the citizen inside the tenant's reply.
+	Question      string `protobuf:"bytes,5,opt,name=question,proto3" json:"question,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *WaitForCitizenRequest) Reset() {
+	*x = WaitForCitizenRequest{}
+	mi := &file_piazza_routing_v1_routing_proto_msgTypes[13]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *WaitForCitizenRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*WaitForCitizenRequest) ProtoMessage() {}
+
+func (x *WaitForCitizenRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_piazza_routing_v1_routing_proto_msgTypes[13]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use WaitForCitizenRequest.ProtoReflect.Descriptor instead.
+func (*WaitForCitizenRequest) Descriptor() ([]byte, []int) {
+	return file_piazza_routing_v1_routing_proto_rawDescGZIP(), []int{13}
+}
+
+func (x *WaitForCitizenRequest) GetTenant() string {
+	if x != nil {
+		return x.Tenant
+	}
+	return ""
+}
+
+func (x *WaitForCitizenRequest) GetRequestId() string {
+	if x != nil {
+		return x.RequestId
+	}
+	return ""
+}
+
+func (x *WaitForCitizenRequest) GetOffice() string {
+	if x != nil {
+		return x.Office
+	}
+	return ""
+}
+
+func (x *WaitForCitizenRequest) GetActor() string {
+	if x != nil {
+		return x.Actor
+	}
+	return ""
+}
+
+func (x *WaitForCitizenRequest) GetQuestion() string {
+	if x != nil {
+		return x.Question
+	}
+	return ""
+}
+
+// WaitForCitizenResponse is the request with its clock paused.
+type WaitForCitizenResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Request       *Request               `protobuf:"bytes,1,opt,name=request,proto3" json:"request,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *WaitForCitizenResponse) Reset() {
+	*x = WaitForCitizenResponse{}
+	mi := &file_piazza_routing_v1_routing_proto_msgTypes[14]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *WaitForCitizenResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*WaitForCitizenResponse) ProtoMessage() {}
+
+func (x *WaitForCitizenResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_piazza_routing_v1_routing_proto_msgTypes[14]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use WaitForCitizenResponse.ProtoReflect.Descriptor instead.
+func (*WaitForCitizenResponse) Descriptor() ([]byte, []int) {
+	return file_piazza_routing_v1_routing_proto_rawDescGZIP(), []int{14}
+}
+
+func (x *WaitForCitizenResponse) GetRequest() *Request {
+	if x != nil {
+		return x.Request
+	}
+	return nil
+}
+
+// CloseRequest resolves a request.
+type CloseRequest struct {
+	state     protoimpl.MessageState `protogen:"open.v1"`
+	Tenant    string                 `protobuf:"bytes,1,opt,name=tenant,proto3" json:"tenant,omitempty"`
+	RequestId string                 `protobuf:"bytes,2,opt,name=request_id,json=requestId,proto3" json:"request_id,omitempty"`
+	// The caller's office scope, as in AcknowledgeRequest.
+	Office string `protobuf:"bytes,3,opt,name=office,proto3" json:"office,omitempty"`
+	Actor  string `protobuf:"bytes,4,opt,name=actor,proto3" json:"actor,omitempty"`
+	// How it was resolved, for the history.
+	Note          string `protobuf:"bytes,5,opt,name=note,proto3" json:"note,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *CloseRequest) Reset() {
+	*x = CloseRequest{}
+	mi := &file_piazza_routing_v1_routing_proto_msgTypes[15]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *CloseRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*CloseRequest) ProtoMessage() {}
+
+func (x *CloseRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_piazza_routing_v1_routing_proto_msgTypes[15]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use CloseRequest.ProtoReflect.Descriptor instead.
+func (*CloseRequest) Descriptor() ([]byte, []int) {
+	return file_piazza_routing_v1_routing_proto_rawDescGZIP(), []int{15}
+}
+
+func (x *CloseRequest) GetTenant() string {
+	if x != nil {
+		return x.Tenant
+	}
+	return ""
+}
+
+func (x *CloseRequest) GetRequestId() string {
+	if x != nil {
+		return x.RequestId
+	}
+	return ""
+}
+
+func (x *CloseRequest) GetOffice() string {
+	if x != nil {
+		return x.Office
+	}
+	return ""
+}
+
+func (x *CloseRequest) GetActor() string {
+	if x != nil {
+		return x.Actor
+	}
+	return ""
+}
+
+func (x *CloseRequest) GetNote() string {
+	if x != nil {
+		return x.Note
+	}
+	return ""
+}
+
+// CloseResponse is the closed request.
+type CloseResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Request       *Request               `protobuf:"bytes,1,opt,name=request,proto3" json:"request,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *CloseResponse) Reset() {
+	*x = CloseResponse{}
+	mi := &file_piazza_routing_v1_routing_proto_msgTypes[16]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *CloseResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*CloseResponse) ProtoMessage() {}
+
+func (x *CloseResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_piazza_routing_v1_routing_proto_msgTypes[16]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use CloseResponse.ProtoReflect.Descriptor instead.
+func (*CloseResponse) Descriptor() ([]byte, []int) {
+	return file_piazza_routing_v1_routing_proto_rawDescGZIP(), []int{16}
+}
+
+func (x *CloseResponse) GetRequest() *Request {
+	if x != nil {
+		return x.Request
+	}
+	return nil
+}
+
+// ReopenRequest reopens a resolved request.
+type ReopenRequest struct {
+	state     protoimpl.MessageState `protogen:"open.v1"`
+	Tenant    string                 `protobuf:"bytes,1,opt,name=tenant,proto3" json:"tenant,omitempty"`
+	RequestId string                 `protobuf:"bytes,2,opt,name=request_id,json=requestId,proto3" json:"request_id,omitempty"`
+	// The caller's office scope, as in AcknowledgeRequest.
+	Office string `protobuf:"bytes,3,opt,name=office,proto3" json:"office,omitempty"`
+	Actor  string `protobuf:"bytes,4,opt,name=actor,proto3" json:"actor,omitempty"`
+	// Why, for the history.
+	Note          string `protobuf:"bytes,5,opt,name=note,proto3" json:"note,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ReopenRequest) Reset() {
+	*x = ReopenRequest{}
+	mi := &file_piazza_routing_v1_routing_proto_msgTypes[17]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ReopenRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ReopenRequest) ProtoMessage() {}
+
+func (x *ReopenRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_piazza_routing_v1_routing_proto_msgTypes[17]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ReopenRequest.ProtoReflect.Descriptor instead.
+func (*ReopenRequest) Descriptor() ([]byte, []int) {
+	return file_piazza_routing_v1_routing_proto_rawDescGZIP(), []int{17}
+}
+
+func (x *ReopenRequest) GetTenant() string {
+	if x != nil {
+		return x.Tenant
+	}
+	return ""
+}
+
+func (x *ReopenRequest) GetRequestId() string {
+	if x != nil {
+		return x.RequestId
+	}
+	return ""
+}
+
+func (x *ReopenRequest) GetOffice() string {
+	if x != nil {
+		return x.Office
+	}
+	return ""
+}
+
+func (x *ReopenRequest) GetActor() string {
+	if x != nil {
+		return x.Actor
+	}
+	return ""
+}
+
+func (x *ReopenRequest) GetNote() string {
+	if x != nil {
+		return x.Note
+	}
+	return ""
+}
+
+// ReopenResponse is the reopened request.
+type ReopenResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Request       *Request               `protobuf:"bytes,1,opt,name=request,proto3" json:"request,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ReopenResponse) Reset() {
+	*x = ReopenResponse{}
+	mi := &file_piazza_routing_v1_routing_proto_msgTypes[18]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ReopenResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ReopenResponse) ProtoMessage() {}
+
+func (x *ReopenResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_piazza_routing_v1_routing_proto_msgTypes[18]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ReopenResponse.ProtoReflect.Descriptor instead.
+func (*ReopenResponse) Descriptor() ([]byte, []int) {
+	return file_piazza_routing_v1_routing_proto_rawDescGZIP(), []int{18}
+}
+
+func (x *ReopenResponse) GetRequest() *Request {
+	if x != nil {
+		return x.Request
+	}
+	return nil
+}
+
+// ListRecurringRequest asks for a tenant's recurring problems.
+type ListRecurringRequest struct {
+	state  protoimpl.MessageState `protogen:"open.v1"`
+	Tenant string                 `protobuf:"bytes,1,opt,name=tenant,proto3" json:"tenant,omitempty"`
+	// How many weeks back to count, the current one included (default 4, at most 52).
+	Weeks int32 `protobuf:"varint,2,opt,name=weeks,proto3" json:"weeks,omitempty"`
+	// The least number of requests that makes a problem recurring (default 3).
+	MinCount      int32 `protobuf:"varint,3,opt,name=min_count,json=minCount,proto3" json:"min_count,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListRecurringRequest) Reset() {
+	*x = ListRecurringRequest{}
+	mi := &file_piazza_routing_v1_routing_proto_msgTypes[19]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListRecurringRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListRecurringRequest) ProtoMessage() {}
+
+func (x *ListRecurringRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_piazza_routing_v1_routing_proto_msgTypes[19]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListRecurringRequest.ProtoReflect.Descriptor instead.
+func (*ListRecurringRequest) Descriptor() ([]byte, []int) {
+	return file_piazza_routing_v1_routing_proto_rawDescGZIP(), []int{19}
+}
+
+func (x *ListRecurringRequest) GetTenant() string {
+	if x != nil {
+		return x.Tenant
+	}
+	return ""
+}
+
+func (x *ListRecurringRequest) GetWeeks() int32 {
+	if x != nil {
+		return x.Weeks
+	}
+	return 0
+}
+
+func (x *ListRecurringRequest) GetMinCount() int32 {
+	if x != nil {
+		return x.MinCount
+	}
+	return 0
+}
+
+// WeekCount is how many requests one week had.
+type WeekCount struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The Monday the ISO week starts on, as YYYY-MM-DD.
+	Week          string `protobuf:"bytes,1,opt,name=week,proto3" json:"week,omitempty"`
+	Count         int32  `protobuf:"varint,2,opt,name=count,proto3" json:"count,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *WeekCount) Reset() {
+	*x = WeekCount{}
+	mi := &file_piazza_routing_v1_routing_proto_msgTypes[20]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *WeekCount) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*WeekCount) ProtoMessage() {}
+
+func (x *WeekCount) ProtoReflect() protoreflect.Message {
+	mi := &file_piazza_routing_v1_routing_proto_msgTypes[20]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use WeekCount.ProtoReflect.Descriptor instead.
+func (*WeekCount) Descriptor() ([]byte, []int) {
+	return file_piazza_routing_v1_routing_proto_rawDescGZIP(), []int{20}
+}
+
+func (x *WeekCount) GetWeek() string {
+	if x != nil {
+		return x.Week
+	}
+	return ""
+}
+
+func (x *WeekCount) GetCount() int32 {
+	if x != nil {
+		return x.Count
+	}
+	return 0
+}
+
+// RecurringProblem is one topic at one place reported again and again.
+type RecurringProblem struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	Topic string                 `protobuf:"bytes,1,opt,name=topic,proto3" json:"topic,omitempty"`
+	// The place as normalised from the requests' text; empty when they named none.
+	Place string `protobuf:"bytes,2,opt,name=place,proto3" json:"place,omitempty"`
+	Total int32  `protobuf:"varint,3,opt,name=total,proto3" json:"total,omitempty"`
+	// The counts per week, oldest first, weeks with none included.
+	Weeks         []*WeekCount `protobuf:"bytes,4,rep,name=weeks,proto3" json:"weeks,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *RecurringProblem) Reset() {
+	*x = RecurringProblem{}
+	mi := &file_piazza_routing_v1_routing_proto_msgTypes[21]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RecurringProblem) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RecurringProblem) ProtoMessage() {}
+
+func (x *RecurringProblem) ProtoReflect() protoreflect.Message {
+	mi := &file_piazza_routing_v1_routing_proto_msgTypes[21]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RecurringProblem.ProtoReflect.Descriptor instead.
+func (*RecurringProblem) Descriptor() ([]byte, []int) {
+	return file_piazza_routing_v1_routing_proto_rawDescGZIP(), []int{21}
+}
+
+func (x *RecurringProblem) GetTopic() string {
+	if x != nil {
+		return x.Topic
+	}
+	return ""
+}
+
+func (x *RecurringProblem) GetPlace() string {
+	if x != nil {
+		return x.Place
+	}
+	return ""
+}
+
+func (x *RecurringProblem) GetTotal() int32 {
+	if x != nil {
+		return x.Total
+	}
+	return 0
+}
+
+func (x *RecurringProblem) GetWeeks() []*WeekCount {
+	if x != nil {
+		return x.Weeks
+	}
+	return nil
+}
+
+// ListRecurringResponse lists the recurring problems, most frequent first.
+type ListRecurringResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Problems      []*RecurringProblem    `protobuf:"bytes,1,rep,name=problems,proto3" json:"problems,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListRecurringResponse) Reset() {
+	*x = ListRecurringResponse{}
+	mi := &file_piazza_routing_v1_routing_proto_msgTypes[22]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListRecurringResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListRecurringResponse) ProtoMessage() {}
+
+func (x *ListRecurringResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_piazza_routing_v1_routing_proto_msgTypes[22]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListRecurringResponse.ProtoReflect.Descriptor instead.
+func (*ListRecurringResponse) Descriptor() ([]byte, []int) {
+	return file_piazza_routing_v1_routing_proto_rawDescGZIP(), []int{22}
+}
+
+func (x *ListRecurringResponse) GetProblems() []*RecurringProblem {
+	if x != nil {
+		return x.Problems
+	}
+	return nil
+}
+
 var File_piazza_routing_v1_routing_proto protoreflect.FileDescriptor
 
 const file_piazza_routing_v1_routing_proto_rawDesc = "" +
 	"\n" +
-	"\x1fpiazza/routing/v1/routing.proto\x12\x11piazza.routing.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x1fpiazza/comment/v1/comment.proto\"\xb9\x05\n" +
+	"\x1fpiazza/routing/v1/routing.proto\x12\x11piazza.routing.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x1fpiazza/comment/v1/comment.proto\"\x95\v\n" +
 	"\aRequest\x12\x1d\n" +
 	"\n" +
 	"request_id\x18\x01 \x01(\tR\trequestId\x12\x16\n" +
@@ -833,7 +2014,28 @@ const file_piazza_routing_v1_routing_proto_rawDesc = "" +
 	"\aack_due\x18\x0e \x01(\v2\x1a.google.protobuf.TimestampR\x06ackDue\x12D\n" +
 	"\x10first_answer_due\x18\x0f \x01(\v2\x1a.google.protobuf.TimestampR\x0efirstAnswerDue\x12A\n" +
 	"\x0eresolution_due\x18\x10 \x01(\v2\x1a.google.protobuf.TimestampR\rresolutionDue\x12\x1c\n" +
-	"\tpermalink\x18\x11 \x01(\tR\tpermalink\"\xb6\x02\n" +
+	"\tpermalink\x18\x11 \x01(\tR\tpermalink\x12+\n" +
+	"\x04kind\x18\x12 \x01(\x0e2\x17.piazza.routing.v1.KindR\x04kind\x12\x14\n" +
+	"\x05place\x18\x13 \x01(\tR\x05place\x125\n" +
+	"\bwarn_due\x18\x14 \x01(\v2\x1a.google.protobuf.TimestampR\awarnDue\x12C\n" +
+	"\x0facknowledged_at\x18\x15 \x01(\v2\x1a.google.protobuf.TimestampR\x0eacknowledgedAt\x12F\n" +
+	"\x11first_response_at\x18\x16 \x01(\v2\x1a.google.protobuf.TimestampR\x0ffirstResponseAt\x12;\n" +
+	"\vresolved_at\x18\x17 \x01(\v2\x1a.google.protobuf.TimestampR\n" +
+	"resolvedAt\x12)\n" +
+	"\x10escalation_level\x18\x18 \x01(\x05R\x0fescalationLevel\x12F\n" +
+	"\x11last_escalated_at\x18\x19 \x01(\v2\x1a.google.protobuf.TimestampR\x0flastEscalatedAt\x12'\n" +
+	"\x0foffice_notified\x18\x1a \x01(\bR\x0eofficeNotified\x12\x16\n" +
+	"\x06warned\x18\x1b \x01(\bR\x06warned\x12/\n" +
+	"\x13resolution_reminded\x18\x1c \x01(\bR\x12resolutionReminded\x127\n" +
+	"\tpaused_at\x18\x1d \x01(\v2\x1a.google.protobuf.TimestampR\bpausedAt\x12;\n" +
+	"\fresume_state\x18\x1e \x01(\x0e2\x18.piazza.routing.v1.StateR\vresumeState\x12\x18\n" +
+	"\aversion\x18\x1f \x01(\x05R\aversion\x12!\n" +
+	"\fack_reminded\x18  \x01(\bR\vackReminded\"\x80\x02\n" +
+	"\tDeadlines\x123\n" +
+	"\aack_due\x18\x01 \x01(\v2\x1a.google.protobuf.TimestampR\x06ackDue\x12D\n" +
+	"\x10first_answer_due\x18\x02 \x01(\v2\x1a.google.protobuf.TimestampR\x0efirstAnswerDue\x12A\n" +
+	"\x0eresolution_due\x18\x03 \x01(\v2\x1a.google.protobuf.TimestampR\rresolutionDue\x125\n" +
+	"\bwarn_due\x18\x04 \x01(\v2\x1a.google.protobuf.TimestampR\awarnDue\"\xcd\x03\n" +
 	"\fRequestEvent\x12\x19\n" +
 	"\bevent_id\x18\x01 \x01(\tR\aeventId\x12\x1d\n" +
 	"\n" +
@@ -844,14 +2046,20 @@ const file_piazza_routing_v1_routing_proto_rawDesc = "" +
 	"\x06office\x18\x06 \x01(\tR\x06office\x12\x14\n" +
 	"\x05actor\x18\a \x01(\tR\x05actor\x12\x12\n" +
 	"\x04note\x18\b \x01(\tR\x04note\x124\n" +
-	"\arequest\x18\t \x01(\v2\x1a.piazza.routing.v1.RequestR\arequest\"\xb1\x01\n" +
+	"\arequest\x18\t \x01(\v2\x1a.piazza.routing.v1.RequestR\arequest\x12\x1a\n" +
+	"\bsequence\x18\n" +
+	" \x01(\x05R\bsequence\x12\x12\n" +
+	"\x04step\x18\v \x01(\tR\x04step\x12)\n" +
+	"\x10escalation_level\x18\f \x01(\x05R\x0fescalationLevel\x12:\n" +
+	"\tdeadlines\x18\r \x01(\v2\x1c.piazza.routing.v1.DeadlinesR\tdeadlines\"\xcb\x01\n" +
 	"\x13ListRequestsRequest\x12\x16\n" +
 	"\x06tenant\x18\x01 \x01(\tR\x06tenant\x12\x16\n" +
 	"\x06office\x18\x02 \x01(\tR\x06office\x12.\n" +
 	"\x05state\x18\x03 \x01(\x0e2\x18.piazza.routing.v1.StateR\x05state\x12\x1b\n" +
 	"\tpage_size\x18\x04 \x01(\x05R\bpageSize\x12\x1d\n" +
 	"\n" +
-	"page_token\x18\x05 \x01(\tR\tpageToken\"v\n" +
+	"page_token\x18\x05 \x01(\tR\tpageToken\x12\x18\n" +
+	"\aoverdue\x18\x06 \x01(\bR\aoverdue\"v\n" +
 	"\x14ListRequestsResponse\x126\n" +
 	"\brequests\x18\x01 \x03(\v2\x1a.piazza.routing.v1.RequestR\brequests\x12&\n" +
 	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"J\n" +
@@ -869,7 +2077,71 @@ const file_piazza_routing_v1_routing_proto_rawDesc = "" +
 	"\x04text\x18\x03 \x01(\tR\x04text\x12\x14\n" +
 	"\x05actor\x18\x04 \x01(\tR\x05actor\"F\n" +
 	"\x0eAnswerResponse\x124\n" +
-	"\arequest\x18\x01 \x01(\v2\x1a.piazza.routing.v1.RequestR\arequest*\xd5\x01\n" +
+	"\arequest\x18\x01 \x01(\v2\x1a.piazza.routing.v1.RequestR\arequest\"y\n" +
+	"\x12AcknowledgeRequest\x12\x16\n" +
+	"\x06tenant\x18\x01 \x01(\tR\x06tenant\x12\x1d\n" +
+	"\n" +
+	"request_id\x18\x02 \x01(\tR\trequestId\x12\x16\n" +
+	"\x06office\x18\x03 \x01(\tR\x06office\x12\x14\n" +
+	"\x05actor\x18\x04 \x01(\tR\x05actor\"K\n" +
+	"\x13AcknowledgeResponse\x124\n" +
+	"\arequest\x18\x01 \x01(\v2\x1a.piazza.routing.v1.RequestR\arequest\"\xa7\x01\n" +
+	"\x0fReassignRequest\x12\x16\n" +
+	"\x06tenant\x18\x01 \x01(\tR\x06tenant\x12\x1d\n" +
+	"\n" +
+	"request_id\x18\x02 \x01(\tR\trequestId\x12\x16\n" +
+	"\x06office\x18\x03 \x01(\tR\x06office\x12\x14\n" +
+	"\x05actor\x18\x04 \x01(\tR\x05actor\x12\x1b\n" +
+	"\tto_office\x18\x05 \x01(\tR\btoOffice\x12\x12\n" +
+	"\x04note\x18\x06 \x01(\tR\x04note\"H\n" +
+	"\x10ReassignResponse\x124\n" +
+	"\arequest\x18\x01 \x01(\v2\x1a.piazza.routing.v1.RequestR\arequest\"\x98\x01\n" +
+	"\x15WaitForCitizenRequest\x12\x16\n" +
+	"\x06tenant\x18\x01 \x01(\tR\x06tenant\x12\x1d\n" +
+	"\n" +
+	"request_id\x18\x02 \x01(\tR\trequestId\x12\x16\n" +
+	"\x06office\x18\x03 \x01(\tR\x06office\x12\x14\n" +
+	"\x05actor\x18\x04 \x01(\tR\x05actor\x12\x1a\n" +
+	"\bquestion\x18\x05 \x01(\tR\bquestion\"N\n" +
+	"\x16WaitForCitizenResponse\x124\n" +
+	"\arequest\x18\x01 \x01(\v2\x1a.piazza.routing.v1.RequestR\arequest\"\x87\x01\n" +
+	"\fCloseRequest\x12\x16\n" +
+	"\x06tenant\x18\x01 \x01(\tR\x06tenant\x12\x1d\n" +
+	"\n" +
+	"request_id\x18\x02 \x01(\tR\trequestId\x12\x16\n" +
+	"\x06office\x18\x03 \x01(\tR\x06office\x12\x14\n" +
+	"\x05actor\x18\x04 \x01(\tR\x05actor\x12\x12\n" +
+	"\x04note\x18\x05 \x01(\tR\x04note\"E\n" +
+	"\rCloseResponse\x124\n" +
+	"\arequest\x18\x01 \x01(\v2\x1a.piazza.routing.v1.RequestR\arequest\"\x88\x01\n" +
+	"\rReopenRequest\x12\x16\n" +
+	"\x06tenant\x18\x01 \x01(\tR\x06tenant\x12\x1d\n" +
+	"\n" +
+	"request_id\x18\x02 \x01(\tR\trequestId\x12\x16\n" +
+	"\x06office\x18\x03 \x01(\tR\x06office\x12\x14\n" +
+	"\x05actor\x18\x04 \x01(\tR\x05actor\x12\x12\n" +
+	"\x04note\x18\x05 \x01(\tR\x04note\"F\n" +
+	"\x0eReopenResponse\x124\n" +
+	"\arequest\x18\x01 \x01(\v2\x1a.piazza.routing.v1.RequestR\arequest\"a\n" +
+	"\x14ListRecurringRequest\x12\x16\n" +
+	"\x06tenant\x18\x01 \x01(\tR\x06tenant\x12\x14\n" +
+	"\x05weeks\x18\x02 \x01(\x05R\x05weeks\x12\x1b\n" +
+	"\tmin_count\x18\x03 \x01(\x05R\bminCount\"5\n" +
+	"\tWeekCount\x12\x12\n" +
+	"\x04week\x18\x01 \x01(\tR\x04week\x12\x14\n" +
+	"\x05count\x18\x02 \x01(\x05R\x05count\"\x88\x01\n" +
+	"\x10RecurringProblem\x12\x14\n" +
+	"\x05topic\x18\x01 \x01(\tR\x05topic\x12\x14\n" +
+	"\x05place\x18\x02 \x01(\tR\x05place\x12\x14\n" +
+	"\x05total\x18\x03 \x01(\x05R\x05total\x122\n" +
+	"\x05weeks\x18\x04 \x03(\v2\x1c.piazza.routing.v1.WeekCountR\x05weeks\"X\n" +
+	"\x15ListRecurringResponse\x12?\n" +
+	"\bproblems\x18\x01 \x03(\v2#.piazza.routing.v1.RecurringProblemR\bproblems*W\n" +
+	"\x04Kind\x12\x14\n" +
+	"\x10KIND_UNSPECIFIED\x10\x00\x12\x14\n" +
+	"\x10KIND_INFORMATION\x10\x01\x12\x0f\n" +
+	"\vKIND_REPORT\x10\x02\x12\x12\n" +
+	"\x0eKIND_COMPLAINT\x10\x03*\xd5\x01\n" +
 	"\x05State\x12\x15\n" +
 	"\x11STATE_UNSPECIFIED\x10\x00\x12\x12\n" +
 	"\x0eSTATE_RECEIVED\x10\x01\x12\x16\n" +
@@ -880,7 +2152,7 @@ const file_piazza_routing_v1_routing_proto_rawDesc = "" +
 	"\x10STATE_REDIRECTED\x10\x06\x12\x12\n" +
 	"\x0eSTATE_REJECTED\x10\a\x12\x11\n" +
 	"\rSTATE_WAITING\x10\b\x12\x12\n" +
-	"\x0eSTATE_REOPENED\x10\t*\xd9\x01\n" +
+	"\x0eSTATE_REOPENED\x10\t*\x90\x03\n" +
 	"\tEventType\x12\x1a\n" +
 	"\x16EVENT_TYPE_UNSPECIFIED\x10\x00\x12\x15\n" +
 	"\x11EVENT_TYPE_OPENED\x10\x01\x12\x1b\n" +
@@ -889,12 +2161,26 @@ const file_piazza_routing_v1_routing_proto_rawDesc = "" +
 	"\x15EVENT_TYPE_REDIRECTED\x10\x04\x12\x17\n" +
 	"\x13EVENT_TYPE_REJECTED\x10\x05\x12\x18\n" +
 	"\x14EVENT_TYPE_ESCALATED\x10\x06\x12\x15\n" +
-	"\x11EVENT_TYPE_CLOSED\x10\a2\x9b\x02\n" +
+	"\x11EVENT_TYPE_CLOSED\x10\a\x12\x19\n" +
+	"\x15EVENT_TYPE_REASSIGNED\x10\b\x12\x16\n" +
+	"\x12EVENT_TYPE_WAITING\x10\t\x12\x16\n" +
+	"\x12EVENT_TYPE_RESUMED\x10\n" +
+	"\x12\x17\n" +
+	"\x13EVENT_TYPE_REOPENED\x10\v\x12\x17\n" +
+	"\x13EVENT_TYPE_NOTIFIED\x10\f\x12\x15\n" +
+	"\x11EVENT_TYPE_WARNED\x10\r\x12!\n" +
+	"\x1dEVENT_TYPE_RESOLUTION_OVERDUE\x10\x0e2\xb4\x06\n" +
 	"\x0eRoutingService\x12_\n" +
 	"\fListRequests\x12&.piazza.routing.v1.ListRequestsRequest\x1a'.piazza.routing.v1.ListRequestsResponse\x12Y\n" +
 	"\n" +
 	"GetRequest\x12$.piazza.routing.v1.GetRequestRequest\x1a%.piazza.routing.v1.GetRequestResponse\x12M\n" +
-	"\x06Answer\x12 .piazza.routing.v1.AnswerRequest\x1a!.piazza.routing.v1.AnswerResponseBCZAgithub.com/piazza-pa/piazza/proto/gen/piazza/routing/v1;routingv1b\x06proto3"
+	"\x06Answer\x12 .piazza.routing.v1.AnswerRequest\x1a!.piazza.routing.v1.AnswerResponse\x12\\\n" +
+	"\vAcknowledge\x12%.piazza.routing.v1.AcknowledgeRequest\x1a&.piazza.routing.v1.AcknowledgeResponse\x12S\n" +
+	"\bReassign\x12\".piazza.routing.v1.ReassignRequest\x1a#.piazza.routing.v1.ReassignResponse\x12e\n" +
+	"\x0eWaitForCitizen\x12(.piazza.routing.v1.WaitForCitizenRequest\x1a).piazza.routing.v1.WaitForCitizenResponse\x12J\n" +
+	"\x05Close\x12\x1f.piazza.routing.v1.CloseRequest\x1a .piazza.routing.v1.CloseResponse\x12M\n" +
+	"\x06Reopen\x12 .piazza.routing.v1.ReopenRequest\x1a!.piazza.routing.v1.ReopenResponse\x12b\n" +
+	"\rListRecurring\x12'.piazza.routing.v1.ListRecurringRequest\x1a(.piazza.routing.v1.ListRecurringResponseBCZAgithub.com/piazza-pa/piazza/proto/gen/piazza/routing/v1;routingv1b\x06proto3"
 
 var (
 	file_piazza_routing_v1_routing_proto_rawDescOnce sync.Once
@@ -908,50 +2194,98 @@ func file_piazza_routing_v1_routing_proto_rawDescGZIP() []byte {
 	return file_piazza_routing_v1_routing_proto_rawDescData
 }
 
-var file_piazza_routing_v1_routing_proto_enumTypes = make([]protoimpl.EnumInfo, 2)
-var file_piazza_routing_v1_routing_proto_msgTypes = make([]protoimpl.MessageInfo, 8)
+var file_piazza_routing_v1_routing_proto_enumTypes = make([]protoimpl.EnumInfo, 3)
+var file_piazza_routing_v1_routing_proto_msgTypes = make([]protoimpl.MessageInfo, 23)
 var file_piazza_routing_v1_routing_proto_goTypes = []any{
-	(State)(0),                    // 0: piazza.routing.v1.State
-	(EventType)(0),                // 1: piazza.routing.v1.EventType
-	(*Request)(nil),               // 2: piazza.routing.v1.Request
-	(*RequestEvent)(nil),          // 3: piazza.routing.v1.RequestEvent
-	(*ListRequestsRequest)(nil),   // 4: piazza.routing.v1.ListRequestsRequest
-	(*ListRequestsResponse)(nil),  // 5: piazza.routing.v1.ListRequestsResponse
-	(*GetRequestRequest)(nil),     // 6: piazza.routing.v1.GetRequestRequest
-	(*GetRequestResponse)(nil),    // 7: piazza.routing.v1.GetRequestResponse
-	(*AnswerRequest)(nil),         // 8: piazza.routing.v1.AnswerRequest
-	(*AnswerResponse)(nil),        // 9: piazza.routing.v1.AnswerResponse
-	(v1.Platform)(0),              // 10: piazza.comment.v1.Platform
-	(v1.Channel)(0),               // 11: piazza.comment.v1.Channel
-	(*timestamppb.Timestamp)(nil), // 12: google.protobuf.Timestamp
+	(Kind)(0),                      // 0: piazza.routing.v1.Kind
+	(State)(0),                     // 1: piazza.routing.v1.State
+	(EventType)(0),                 // 2: piazza.routing.v1.EventType
+	(*Request)(nil),                // 3: piazza.routing.v1.Request
+	(*Deadlines)(nil),              // 4: piazza.routing.v1.Deadlines
+	(*RequestEvent)(nil),           // 5: piazza.routing.v1.RequestEvent
+	(*ListRequestsRequest)(nil),    // 6: piazza.routing.v1.ListRequestsRequest
+	(*ListRequestsResponse)(nil),   // 7: piazza.routing.v1.ListRequestsResponse
+	(*GetRequestRequest)(nil),      // 8: piazza.routing.v1.GetRequestRequest
+	(*GetRequestResponse)(nil),     // 9: piazza.routing.v1.GetRequestResponse
+	(*AnswerRequest)(nil),          // 10: piazza.routing.v1.AnswerRequest
+	(*AnswerResponse)(nil),         // 11: piazza.routing.v1.AnswerResponse
+	(*AcknowledgeRequest)(nil),     // 12: piazza.routing.v1.AcknowledgeRequest
+	(*AcknowledgeResponse)(nil),    // 13: piazza.routing.v1.AcknowledgeResponse
+	(*ReassignRequest)(nil),        // 14: piazza.routing.v1.ReassignRequest
+	(*ReassignResponse)(nil),       // 15: piazza.routing.v1.ReassignResponse
+	(*WaitForCitizenRequest)(nil),  // 16: piazza.routing.v1.WaitForCitizenRequest
+	(*WaitForCitizenResponse)(nil), // 17: piazza.routing.v1.WaitForCitizenResponse
+	(*CloseRequest)(nil),           // 18: piazza.routing.v1.CloseRequest
+	(*CloseResponse)(nil),          // 19: piazza.routing.v1.CloseResponse
+	(*ReopenRequest)(nil),          // 20: piazza.routing.v1.ReopenRequest
+	(*ReopenResponse)(nil),         // 21: piazza.routing.v1.ReopenResponse
+	(*ListRecurringRequest)(nil),   // 22: piazza.routing.v1.ListRecurringRequest
+	(*WeekCount)(nil),              // 23: piazza.routing.v1.WeekCount
+	(*RecurringProblem)(nil),       // 24: piazza.routing.v1.RecurringProblem
+	(*ListRecurringResponse)(nil),  // 25: piazza.routing.v1.ListRecurringResponse
+	(v1.Platform)(0),               // 26: piazza.comment.v1.Platform
+	(v1.Channel)(0),                // 27: piazza.comment.v1.Channel
+	(*timestamppb.Timestamp)(nil),  // 28: google.protobuf.Timestamp
 }
 var file_piazza_routing_v1_routing_proto_depIdxs = []int32{
-	10, // 0: piazza.routing.v1.Request.platform:type_name -> piazza.comment.v1.Platform
-	11, // 1: piazza.routing.v1.Request.channel:type_name -> piazza.comment.v1.Channel
-	0,  // 2: piazza.routing.v1.Request.state:type_name -> piazza.routing.v1.State
-	12, // 3: piazza.routing.v1.Request.received_at:type_name -> google.protobuf.Timestamp
-	12, // 4: piazza.routing.v1.Request.ack_due:type_name -> google.protobuf.Timestamp
-	12, // 5: piazza.routing.v1.Request.first_answer_due:type_name -> google.protobuf.Timestamp
-	12, // 6: piazza.routing.v1.Request.resolution_due:type_name -> google.protobuf.Timestamp
-	1,  // 7: piazza.routing.v1.RequestEvent.type:type_name -> piazza.routing.v1.EventType
-	12, // 8: piazza.routing.v1.RequestEvent.at:type_name -> google.protobuf.Timestamp
-	2,  // 9: piazza.routing.v1.RequestEvent.request:type_name -> piazza.routing.v1.Request
-	0,  // 10: piazza.routing.v1.ListRequestsRequest.state:type_name -> piazza.routing.v1.State
-	2,  // 11: piazza.routing.v1.ListRequestsResponse.requests:type_name -> piazza.routing.v1.Request
-	2,  // 12: piazza.routing.v1.GetRequestResponse.request:type_name -> piazza.routing.v1.Request
-	3,  // 13: piazza.routing.v1.GetRequestResponse.history:type_name -> piazza.routing.v1.RequestEvent
-	2,  // 14: piazza.routing.v1.AnswerResponse.request:type_name -> piazza.routing.v1.Request
-	4,  // 15: piazza.routing.v1.RoutingService.ListRequests:input_type -> piazza.routing.v1.ListRequestsRequest
-	6,  // 16: piazza.routing.v1.RoutingService.GetRequest:input_type -> piazza.routing.v1.GetRequestRequest
-	8,  // 17: piazza.routing.v1.RoutingService.Answer:input_type -> piazza.routing.v1.AnswerRequest
-	5,  // 18: piazza.routing.v1.RoutingService.ListRequests:output_type -> piazza.routing.v1.ListRequestsResponse
-	7,  // 19: piazza.routing.v1.RoutingService.GetRequest:output_type -> piazza.routing.v1.GetRequestResponse
-	9,  // 20: piazza.routing.v1.RoutingService.Answer:output_type -> piazza.routing.v1.AnswerResponse
-	18, // [18:21] is the sub-list for method output_type
-	15, // [15:18] is the sub-list for method input_type
-	15, // [15:15] is the sub-list for extension type_name
-	15, // [15:15] is the sub-list for extension extendee
-	0,  // [0:15] is the sub-list for field type_name
+	26, // 0: piazza.routing.v1.Request.platform:type_name -> piazza.comment.v1.Platform
+	27, // 1: piazza.routing.v1.Request.channel:type_name -> piazza.comment.v1.Channel
+	1,  // 2: piazza.routing.v1.Request.state:type_name -> piazza.routing.v1.State
+	28, // 3: piazza.routing.v1.Request.received_at:type_name -> google.protobuf.Timestamp
+	28, // 4: piazza.routing.v1.Request.ack_due:type_name -> google.protobuf.Timestamp
+	28, // 5: piazza.routing.v1.Request.first_answer_due:type_name -> google.protobuf.Timestamp
+	28, // 6: piazza.routing.v1.Request.resolution_due:type_name -> google.protobuf.Timestamp
+	0,  // 7: piazza.routing.v1.Request.kind:type_name -> piazza.routing.v1.Kind
+	28, // 8: piazza.routing.v1.Request.warn_due:type_name -> google.protobuf.Timestamp
+	28, // 9: piazza.routing.v1.Request.acknowledged_at:type_name -> google.protobuf.Timestamp
+	28, // 10: piazza.routing.v1.Request.first_response_at:type_name -> google.protobuf.Timestamp
+	28, // 11: piazza.routing.v1.Request.resolved_at:type_name -> google.protobuf.Timestamp
+	28, // 12: piazza.routing.v1.Request.last_escalated_at:type_name -> google.protobuf.Timestamp
+	28, // 13: piazza.routing.v1.Request.paused_at:type_name -> google.protobuf.Timestamp
+	1,  // 14: piazza.routing.v1.Request.resume_state:type_name -> piazza.routing.v1.State
+	28, // 15: piazza.routing.v1.Deadlines.ack_due:type_name -> google.protobuf.Timestamp
+	28, // 16: piazza.routing.v1.Deadlines.first_answer_due:type_name -> google.protobuf.Timestamp
+	28, // 17: piazza.routing.v1.Deadlines.resolution_due:type_name -> google.protobuf.Timestamp
+	28, // 18: piazza.routing.v1.Deadlines.warn_due:type_name -> google.protobuf.Timestamp
+	2,  // 19: piazza.routing.v1.RequestEvent.type:type_name -> piazza.routing.v1.EventType
+	28, // 20: piazza.routing.v1.RequestEvent.at:type_name -> google.protobuf.Timestamp
+	3,  // 21: piazza.routing.v1.RequestEvent.request:type_name -> piazza.routing.v1.Request
+	4,  // 22: piazza.routing.v1.RequestEvent.deadlines:type_name -> piazza.routing.v1.Deadlines
+	1,  // 23: piazza.routing.v1.ListRequestsRequest.state:type_name -> piazza.routing.v1.State
+	3,  // 24: piazza.routing.v1.ListRequestsResponse.requests:type_name -> piazza.routing.v1.Request
+	3,  // 25: piazza.routing.v1.GetRequestResponse.request:type_name -> piazza.routing.v1.Request
+	5,  // 26: piazza.routing.v1.GetRequestResponse.history:type_name -> piazza.routing.v1.RequestEvent
+	3,  // 27: piazza.routing.v1.AnswerResponse.request:type_name -> piazza.routing.v1.Request
+	3,  // 28: piazza.routing.v1.AcknowledgeResponse.request:type_name -> piazza.routing.v1.Request
+	3,  // 29: piazza.routing.v1.ReassignResponse.request:type_name -> piazza.routing.v1.Request
+	3,  // 30: piazza.routing.v1.WaitForCitizenResponse.request:type_name -> piazza.routing.v1.Request
+	3,  // 31: piazza.routing.v1.CloseResponse.request:type_name -> piazza.routing.v1.Request
+	3,  // 32: piazza.routing.v1.ReopenResponse.request:type_name -> piazza.routing.v1.Request
+	23, // 33: piazza.routing.v1.RecurringProblem.weeks:type_name -> piazza.routing.v1.WeekCount
+	24, // 34: piazza.routing.v1.ListRecurringResponse.problems:type_name -> piazza.routing.v1.RecurringProblem
+	6,  // 35: piazza.routing.v1.RoutingService.ListRequests:input_type -> piazza.routing.v1.ListRequestsRequest
+	8,  // 36: piazza.routing.v1.RoutingService.GetRequest:input_type -> piazza.routing.v1.GetRequestRequest
+	10, // 37: piazza.routing.v1.RoutingService.Answer:input_type -> piazza.routing.v1.AnswerRequest
+	12, // 38: piazza.routing.v1.RoutingService.Acknowledge:input_type -> piazza.routing.v1.AcknowledgeRequest
+	14, // 39: piazza.routing.v1.RoutingService.Reassign:input_type -> piazza.routing.v1.ReassignRequest
+	16, // 40: piazza.routing.v1.RoutingService.WaitForCitizen:input_type -> piazza.routing.v1.WaitForCitizenRequest
+	18, // 41: piazza.routing.v1.RoutingService.Close:input_type -> piazza.routing.v1.CloseRequest
+	20, // 42: piazza.routing.v1.RoutingService.Reopen:input_type -> piazza.routing.v1.ReopenRequest
+	22, // 43: piazza.routing.v1.RoutingService.ListRecurring:input_type -> piazza.routing.v1.ListRecurringRequest
+	7,  // 44: piazza.routing.v1.RoutingService.ListRequests:output_type -> piazza.routing.v1.ListRequestsResponse
+	9,  // 45: piazza.routing.v1.RoutingService.GetRequest:output_type -> piazza.routing.v1.GetRequestResponse
+	11, // 46: piazza.routing.v1.RoutingService.Answer:output_type -> piazza.routing.v1.AnswerResponse
+	13, // 47: piazza.routing.v1.RoutingService.Acknowledge:output_type -> piazza.routing.v1.AcknowledgeResponse
+	15, // 48: piazza.routing.v1.RoutingService.Reassign:output_type -> piazza.routing.v1.ReassignResponse
+	17, // 49: piazza.routing.v1.RoutingService.WaitForCitizen:output_type -> piazza.routing.v1.WaitForCitizenResponse
+	19, // 50: piazza.routing.v1.RoutingService.Close:output_type -> piazza.routing.v1.CloseResponse
+	21, // 51: piazza.routing.v1.RoutingService.Reopen:output_type -> piazza.routing.v1.ReopenResponse
+	25, // 52: piazza.routing.v1.RoutingService.ListRecurring:output_type -> piazza.routing.v1.ListRecurringResponse
+	44, // [44:53] is the sub-list for method output_type
+	35, // [35:44] is the sub-list for method input_type
+	35, // [35:35] is the sub-list for extension type_name
+	35, // [35:35] is the sub-list for extension extendee
+	0,  // [0:35] is the sub-list for field type_name
 }
 
 func init() { file_piazza_routing_v1_routing_proto_init() }
@@ -964,8 +2298,8 @@ func file_piazza_routing_v1_routing_proto_init() {
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_piazza_routing_v1_routing_proto_rawDesc), len(file_piazza_routing_v1_routing_proto_rawDesc)),
-			NumEnums:      2,
-			NumMessages:   8,
+			NumEnums:      3,
+			NumMessages:   23,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

@@ -19,9 +19,15 @@ import (
 const _ = grpc.SupportPackageIsVersion9
 
 const (
-	RoutingService_ListRequests_FullMethodName = "/piazza.routing.v1.RoutingService/ListRequests"
-	RoutingService_GetRequest_FullMethodName   = "/piazza.routing.v1.RoutingService/GetRequest"
-	RoutingService_Answer_FullMethodName       = "/piazza.routing.v1.RoutingService/Answer"
+	RoutingService_ListRequests_FullMethodName   = "/piazza.routing.v1.RoutingService/ListRequests"
+	RoutingService_GetRequest_FullMethodName     = "/piazza.routing.v1.RoutingService/GetRequest"
+	RoutingService_Answer_FullMethodName         = "/piazza.routing.v1.RoutingService/Answer"
+	RoutingService_Acknowledge_FullMethodName    = "/piazza.routing.v1.RoutingService/Acknowledge"
+	RoutingService_Reassign_FullMethodName       = "/piazza.routing.v1.RoutingService/Reassign"
+	RoutingService_WaitForCitizen_FullMethodName = "/piazza.routing.v1.RoutingService/WaitForCitizen"
+	RoutingService_Close_FullMethodName          = "/piazza.routing.v1.RoutingService/Close"
+	RoutingService_Reopen_FullMethodName         = "/piazza.routing.v1.RoutingService/Reopen"
+	RoutingService_ListRecurring_FullMethodName  = "/piazza.routing.v1.RoutingService/ListRecurring"
 )
 
 // RoutingServiceClient is the client API for RoutingService service.
@@ -40,6 +46,25 @@ type RoutingServiceClient interface {
 	// in the same visibility, naming the office and its head. FAILED_PRECONDITION when the request
 	// is already closed.
 	Answer(ctx context.Context, in *AnswerRequest, opts ...grpc.CallOption) (*AnswerResponse, error)
+	// Acknowledge records that the office has taken the request in hand (the office-side
+	// acknowledgement the ack target measures). On a request waiting for the citizen it also
+	// restarts the paused clock, because the citizen has given what was asked.
+	Acknowledge(ctx context.Context, in *AcknowledgeRequest, opts ...grpc.CallOption) (*AcknowledgeResponse, error)
+	// Reassign moves the request to another office of the tenant; the new office is notified and
+	// the escalation ladder starts again for it. INVALID_ARGUMENT for an unknown office.
+	Reassign(ctx context.Context, in *ReassignRequest, opts ...grpc.CallOption) (*ReassignResponse, error)
+	// WaitForCitizen asks the citizen for more information, in the visibility of the request,
+	// and pauses the clock until the citizen replies in the thread or the office acknowledges
+	// again; the deadlines then move later by the office time spent waiting.
+	WaitForCitizen(ctx context.Context, in *WaitForCitizenRequest, opts ...grpc.CallOption) (*WaitForCitizenResponse, error)
+	// Close resolves the request. FAILED_PRECONDITION when it is already closed.
+	Close(ctx context.Context, in *CloseRequest, opts ...grpc.CallOption) (*CloseResponse, error)
+	// Reopen reopens a closed or answered request with fresh deadlines from now.
+	// FAILED_PRECONDITION when the request is still open.
+	Reopen(ctx context.Context, in *ReopenRequest, opts ...grpc.CallOption) (*ReopenResponse, error)
+	// ListRecurring lists the problems reported again and again: requests counted by topic and
+	// place over the last weeks, those at or above a threshold, most frequent first.
+	ListRecurring(ctx context.Context, in *ListRecurringRequest, opts ...grpc.CallOption) (*ListRecurringResponse, error)
 }
 
 type routingServiceClient struct {
@@ -80,6 +105,66 @@ func (c *routingServiceClient) Answer(ctx context.Context, in *AnswerRequest, op
 	return out, nil
 }
 
+func (c *routingServiceClient) Acknowledge(ctx context.Context, in *AcknowledgeRequest, opts ...grpc.CallOption) (*AcknowledgeResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(AcknowledgeResponse)
+	err := c.cc.Invoke(ctx, RoutingService_Acknowledge_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *routingServiceClient) Reassign(ctx context.Context, in *ReassignRequest, opts ...grpc.CallOption) (*ReassignResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(ReassignResponse)
+	err := c.cc.Invoke(ctx, RoutingService_Reassign_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *routingServiceClient) WaitForCitizen(ctx context.Context, in *WaitForCitizenRequest, opts ...grpc.CallOption) (*WaitForCitizenResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(WaitForCitizenResponse)
+	err := c.cc.Invoke(ctx, RoutingService_WaitForCitizen_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *routingServiceClient) Close(ctx context.Context, in *CloseRequest, opts ...grpc.CallOption) (*CloseResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(CloseResponse)
+	err := c.cc.Invoke(ctx, RoutingService_Close_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *routingServiceClient) Reopen(ctx context.Context, in *ReopenRequest, opts ...grpc.CallOption) (*ReopenResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(ReopenResponse)
+	err := c.cc.Invoke(ctx, RoutingService_Reopen_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *routingServiceClient) ListRecurring(ctx context.Context, in *ListRecurringRequest, opts ...grpc.CallOption) (*ListRecurringResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(ListRecurringResponse)
+	err := c.cc.Invoke(ctx, RoutingService_ListRecurring_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // RoutingServiceServer is the server API for RoutingService service.
 // All implementations must embed UnimplementedRoutingServiceServer
 // for forward compatibility.
@@ -96,6 +181,25 @@ type RoutingServiceServer interface {
 	// in the same visibility, naming the office and its head. FAILED_PRECONDITION when the request
 	// is already closed.
 	Answer(context.Context, *AnswerRequest) (*AnswerResponse, error)
+	// Acknowledge records that the office has taken the request in hand (the office-side
+	// acknowledgement the ack target measures). On a request waiting for the citizen it also
+	// restarts the paused clock, because the citizen has given what was asked.
+	Acknowledge(context.Context, *AcknowledgeRequest) (*AcknowledgeResponse, error)
+	// Reassign moves the request to another office of the tenant; the new office is notified and
+	// the escalation ladder starts again for it. INVALID_ARGUMENT for an unknown office.
+	Reassign(context.Context, *ReassignRequest) (*ReassignResponse, error)
+	// WaitForCitizen asks the citizen for more information, in the visibility of the request,
+	// and pauses the clock until the citizen replies in the thread or the office acknowledges
+	// again; the deadlines then move later by the office time spent waiting.
+	WaitForCitizen(context.Context, *WaitForCitizenRequest) (*WaitForCitizenResponse, error)
+	// Close resolves the request. FAILED_PRECONDITION when it is already closed.
+	Close(context.Context, *CloseRequest) (*CloseResponse, error)
+	// Reopen reopens a closed or answered request with fresh deadlines from now.
+	// FAILED_PRECONDITION when the request is still open.
+	Reopen(context.Context, *ReopenRequest) (*ReopenResponse, error)
+	// ListRecurring lists the problems reported again and again: requests counted by topic and
+	// place over the last weeks, those at or above a threshold, most frequent first.
+	ListRecurring(context.Context, *ListRecurringRequest) (*ListRecurringResponse, error)
 	mustEmbedUnimplementedRoutingServiceServer()
 }
 
@@ -114,6 +218,24 @@ func (UnimplementedRoutingServiceServer) GetRequest(context.Context, *GetRequest
 }
 func (UnimplementedRoutingServiceServer) Answer(context.Context, *AnswerRequest) (*AnswerResponse, error) {
 	return nil, status.Errorf(codes.Unimplemented, "method Answer not implemented")
+}
+func (UnimplementedRoutingServiceServer) Acknowledge(context.Context, *AcknowledgeRequest) (*AcknowledgeResponse, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method Acknowledge not implemented")
+}
+func (UnimplementedRoutingServiceServer) Reassign(context.Context, *ReassignRequest) (*ReassignResponse, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method Reassign not implemented")
+}
+func (UnimplementedRoutingServiceServer) WaitForCitizen(context.Context, *WaitForCitizenRequest) (*WaitForCitizenResponse, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method WaitForCitizen not implemented")
+}
+func (UnimplementedRoutingServiceServer) Close(context.Context, *CloseRequest) (*CloseResponse, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method Close not implemented")
+}
+func (UnimplementedRoutingServiceServer) Reopen(context.Context, *ReopenRequest) (*ReopenResponse, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method Reopen not implemented")
+}
+func (UnimplementedRoutingServiceServer) ListRecurring(context.Context, *ListRecurringRequest) (*ListRecurringResponse, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method ListRecurring not implemented")
 }
 func (UnimplementedRoutingServiceServer) mustEmbedUnimplementedRoutingServiceServer() {}
 func (UnimplementedRoutingServiceServer) testEmbeddedByValue()                        {}
@@ -190,6 +312,114 @@ func _RoutingService_Answer_Handler(srv interface{}, ctx context.Context, dec fu
 	return interceptor(ctx, in, info, handler)
 }
 
+func _RoutingService_Acknowledge_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(AcknowledgeRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(RoutingServiceServer).Acknowledge(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: RoutingService_Acknowledge_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(RoutingServiceServer).Acknowledge(ctx, req.(*AcknowledgeRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _RoutingService_Reassign_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(ReassignRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(RoutingServiceServer).Reassign(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: RoutingService_Reassign_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(RoutingServiceServer).Reassign(ctx, req.(*ReassignRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _RoutingService_WaitForCitizen_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(WaitForCitizenRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(RoutingServiceServer).WaitForCitizen(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: RoutingService_WaitForCitizen_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(RoutingServiceServer).WaitForCitizen(ctx, req.(*WaitForCitizenRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _RoutingService_Close_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(CloseRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(RoutingServiceServer).Close(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: RoutingService_Close_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(RoutingServiceServer).Close(ctx, req.(*CloseRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _RoutingService_Reopen_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(ReopenRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(RoutingServiceServer).Reopen(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: RoutingService_Reopen_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(RoutingServiceServer).Reopen(ctx, req.(*ReopenRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _RoutingService_ListRecurring_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(ListRecurringRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(RoutingServiceServer).ListRecurring(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: RoutingService_ListRecurring_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(RoutingServiceServer).ListRecurring(ctx, req.(*ListRecurringRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 // RoutingService_ServiceDesc is the grpc.ServiceDesc for RoutingService service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -208,6 +438,30 @@ var RoutingService_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "Answer",
 			Handler:    _RoutingService_Answer_Handler,
+		},
+		{
+			MethodName: "Acknowledge",
+			Handler:    _RoutingService_Acknowledge_Handler,
+		},
+		{
+			MethodName: "Reassign",
+			Handler:    _RoutingService_Reassign_Handler,
+		},
+		{
+			MethodName: "WaitForCitizen",
+			Handler:    _RoutingService_WaitForCitizen_Handler,
+		},
+		{
+			MethodName: "Close",
+			Handler:    _RoutingService_Close_Handler,
+		},
+		{
+			MethodName: "Reopen",
+			Handler:    _RoutingService_Reopen_Handler,
+		},
+		{
+			MethodName: "ListRecurring",
+			Handler:    _RoutingService_ListRecurring_Handler,
 		},
 	},
 	Streams:  []grpc.StreamDesc{},
