@@ -336,3 +336,19 @@ func TestPublishBatchIsAcknowledgedAndDeduplicated(t *testing.T) {
 		t.Error("a subject no stream covers was acknowledged")
 	}
 }
+
+func TestRetentionFromEnv(t *testing.T) {
+	env := map[string]string{"PIAZZA_RETENTION_COMMENTS": "7d", "PIAZZA_RETENTION_DECISIONS": "3650d", "PIAZZA_STREAM_REPLICAS": "3", "PIAZZA_DUPLICATE_WINDOW": "1d12h"}
+	r, err := bus.RetentionFromEnv(func(k string) string { return env[k] })
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.Comments != 7*24*time.Hour || r.Decisions != 3650*24*time.Hour || r.Replicas != 3 || r.Duplicates != 36*time.Hour || r.Requests != bus.DefaultRetention().Requests {
+		t.Errorf("retention %+v", r)
+	}
+	for _, bad := range []map[string]string{{"PIAZZA_RETENTION_COMMENTS": "forever"}, {"PIAZZA_RETENTION_ACTIONS": "-1h"}, {"PIAZZA_STREAM_REPLICAS": "0"}} {
+		if _, err := bus.RetentionFromEnv(func(k string) string { return bad[k] }); err == nil {
+			t.Errorf("%v accepted", bad)
+		}
+	}
+}

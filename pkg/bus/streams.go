@@ -3,6 +3,8 @@ package bus
 import (
 	"context"
 	"fmt"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/nats-io/nats.go/jetstream"
@@ -86,4 +88,61 @@ func EnsureStreams(ctx context.Context, js jetstream.JetStream, r Retention) err
 		}
 	}
 	return nil
+}
+
+// RetentionFromEnv reads a deployment's retention over the defaults:
+// PIAZZA_RETENTION_COMMENTS, _DECISIONS, _ACTIONS, _REQUESTS, _DEADLETTERS (durations such as
+// "30d", "400d", "12h"), PIAZZA_STREAM_REPLICAS and PIAZZA_DUPLICATE_WINDOW.
+func RetentionFromEnv(getenv func(string) string) (Retention, error) {
+	r := DefaultRetention()
+	for _, f := range []struct {
+		name string
+		dst  *time.Duration
+	}{
+		{"PIAZZA_RETENTION_COMMENTS", &r.Comments},
+		{"PIAZZA_RETENTION_DECISIONS", &r.Decisions},
+		{"PIAZZA_RETENTION_ACTIONS", &r.Actions},
+		{"PIAZZA_RETENTION_REQUESTS", &r.Requests},
+		{"PIAZZA_RETENTION_DEADLETTERS", &r.DeadLetters},
+		{"PIAZZA_DUPLICATE_WINDOW", &r.Duplicates},
+	} {
+		v := getenv(f.name)
+		if v == "" {
+			continue
+		}
+		d, err := ParseDays(v)
+		if err != nil || d <= 0 {
+			return Retention{}, fmt.Errorf("%s=%q: want a positive duration such as 30d or 12h", f.name, v)
+		}
+		*f.dst = d
+	}
+	if v := getenv("PIAZZA_STREAM_REPLICAS"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 || n > 5 {
+			return Retention{}, fmt.Errorf("PIAZZA_STREAM_REPLICAS=%q: want 1 to 5", v)
+		}
+		r.Replicas = n
+	}
+	return r, nil
+}
+
+// ParseDays parses a Go duration that may also count days ("30d", "1d12h").
+func ParseDays(s string) (time.Duration, error) {
+	var days time.Duration
+	if i := strings.IndexByte(s, 'd'); i > 0 {
+		n, err := strconv.Atoi(s[:i])
+		if err != nil {
+			return 0, fmt.Errorf("parse %q: %w", s, err)
+		}
+		days = time.Duration(n) * 24 * time.Hour
+		s = s[i+1:]
+		if s == "" {
+			return days, nil
+		}
+	}
+	d, err := time.ParseDuration(s)
+	if err != nil {
+		return 0, err
+	}
+	return days + d, nil
 }

@@ -2,6 +2,14 @@
 // piazza.<tenant>.action.requested, calls the platform's connector, and publishes what was really
 // done on piazza.<tenant>.action.completed or .failed. The same action delivered twice has one
 // effect: its result is remembered in Redis under the action id.
+//
+// A transient failure (a 5xx, a rate limit, a timeout) is returned to the consumer, which
+// redelivers the action with a growing delay; while a platform has asked to wait, the
+// connector refuses calls without sending them (see Throttle). A permanent failure (an expired
+// token, a missing permission, a deleted object) is recorded: the result on
+// piazza.<tenant>.action.failed carries permanent=true and the error, which is the signal for
+// human review — the operators' queue reads that subject — and it is counted on
+// piazza.enforcer.permanent_failures and logged at error level with "ALERT".
 package enforcer
 
 import (
@@ -67,6 +75,7 @@ type Enforcer struct {
 	cfg      Config
 	tracer   trace.Tracer
 	executed metric.Int64Counter
+	failures metric.Int64Counter
 }
 
 // New returns an Enforcer.
@@ -91,6 +100,11 @@ func New(cfg Config) (*Enforcer, error) {
 	var err error
 	e.executed, err = telemetry.MeterOrNoop(cfg.Meter).Meter("github.com/piazza-pa/piazza/services/ingest/enforcer").
 		Int64Counter("piazza.enforcer.actions", metric.WithDescription("Actions carried out, by tenant, platform, kind and status"))
+	if err != nil {
+		return nil, fmt.Errorf("enforcer metrics: %w", err)
+	}
+	e.failures, err = telemetry.MeterOrNoop(cfg.Meter).Meter("github.com/piazza-pa/piazza/services/ingest/enforcer").
+		Int64Counter("piazza.enforcer.permanent_failures", metric.WithDescription("Actions that failed for good and went to human review, by tenant, platform and kind"))
 	if err != nil {
 		return nil, fmt.Errorf("enforcer metrics: %w", err)
 	}
@@ -165,7 +179,12 @@ func (e *Enforcer) HandleAction(ctx context.Context, msg *bus.Message) error {
 			res.Status = actionv1.Status_STATUS_FAILED
 			res.Permanent = true
 			res.Error = err.Error()
-			e.cfg.Logger.ErrorContext(ctx, "action failed permanently; the case needs a person", "tenant", a.GetTenant(),
+			e.failures.Add(ctx, 1, metric.WithAttributes(
+				attribute.String("tenant", a.GetTenant()),
+				attribute.String("platform", comments.PlatformName(a.GetPlatform())),
+				attribute.String("kind", comments.KindName(a.GetKind())),
+			))
+			e.cfg.Logger.ErrorContext(ctx, "ALERT: action failed permanently; sent to human review on action.failed", "tenant", a.GetTenant(),
 				"action_id", a.GetActionId(), "kind", comments.KindName(a.GetKind()), "err", err)
 		default:
 			return fmt.Errorf("execute %s: %w", comments.KindName(a.GetKind()), err)

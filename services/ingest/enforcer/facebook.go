@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"time"
 
 	actionv1 "github.com/piazza-pa/piazza/proto/gen/piazza/action/v1"
 	"github.com/piazza-pa/piazza/services/ingest/platform/facebook"
@@ -62,3 +63,13 @@ type permanentError struct{ err error }
 func (e permanentError) Error() string   { return e.err.Error() }
 func (e permanentError) Unwrap() error   { return e.err }
 func (e permanentError) Permanent() bool { return true }
+
+// FacebookWait is the Throttle wait of the Graph API: after a rate-limit error (codes 4, 17,
+// 32, 613, 80001, 80002) the estimated time to regain access it reported, at least 30 seconds.
+func FacebookWait(err error) time.Duration {
+	var ge *facebook.GraphError
+	if errors.As(err, &ge) && ge.RateLimited() {
+		return max(ge.RetryAfter, 30*time.Second)
+	}
+	return 0
+}

@@ -7,10 +7,13 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"strings"
 	"time"
 
 	commentv1 "github.com/piazza-pa/piazza/proto/gen/piazza/comment/v1"
 	"github.com/piazza-pa/piazza/services/ingest/platform/facebook/fakegraph"
+	"github.com/piazza-pa/piazza/services/ingest/platform/mastodon/fakemastodon"
+	"github.com/piazza-pa/piazza/services/ingest/platform/youtube/fakeyoutube"
 	"github.com/piazza-pa/piazza/services/ingest/replay"
 )
 
@@ -112,4 +115,93 @@ func (f *FakeFacebook) ReplayOnto(ctx context.Context, file []byte, pub replay.P
 		return nil
 	})
 	return n, skipped, err
+}
+
+// FakeYouTube is a local fake of the YouTube Data API on a loopback port, for the demo and the
+// tests: comments seeded on it are polled by ingest, and moderation lands on it.
+type FakeYouTube struct {
+	// Server is the fake, for seeding and inspection.
+	Server *fakeyoutube.Server
+	// URL is the API root, e.g. http://127.0.0.1:40124/youtube/v3.
+	URL string
+	// Tokens maps each channel to its token on the fake.
+	Tokens map[string]string
+
+	http *http.Server
+}
+
+// StartFakeYouTube serves a fake YouTube Data API with a daily quota (10000 when zero) on a
+// free loopback port.
+func StartFakeYouTube(daily int) (*FakeYouTube, error) {
+	f := &FakeYouTube{Server: fakeyoutube.New(daily, nil), Tokens: map[string]string{}}
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return nil, fmt.Errorf("listen for fake youtube: %w", err)
+	}
+	f.URL = "http://" + l.Addr().String() + strings.TrimSuffix(fakeyoutube.Prefix, "/")
+	f.http = &http.Server{Handler: f.Server, ReadHeaderTimeout: 5 * time.Second}
+	go func() { _ = f.http.Serve(l) }()
+	return f, nil
+}
+
+// RegisterChannel gives a channel a token on the fake, once.
+func (f *FakeYouTube) RegisterChannel(channel string) {
+	if _, ok := f.Tokens[channel]; ok {
+		return
+	}
+	token := "demo-yt-token-" + channel
+	f.Server.AddChannel(token, channel)
+	f.Tokens[channel] = token
+}
+
+// Close stops the fake.
+func (f *FakeYouTube) Close(ctx context.Context) error {
+	if err := f.http.Shutdown(ctx); err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return err
+	}
+	return nil
+}
+
+// FakeMastodon is a local fake Mastodon instance on a loopback port, for the demo and the
+// tests: mentions posted on it are polled by ingest, and blocks, mutes and reports land on it.
+type FakeMastodon struct {
+	// Server is the fake, for seeding and inspection.
+	Server *fakemastodon.Server
+	// URL is the instance's origin.
+	URL string
+	// Tokens maps each account id of the tenant files to its token on the fake.
+	Tokens map[string]string
+
+	http *http.Server
+}
+
+// StartFakeMastodon serves a fake instance with the default rate limit on a free loopback port.
+func StartFakeMastodon() (*FakeMastodon, error) {
+	f := &FakeMastodon{Server: fakemastodon.New(0, 0, nil), Tokens: map[string]string{}}
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return nil, fmt.Errorf("listen for fake mastodon: %w", err)
+	}
+	f.URL = "http://" + l.Addr().String()
+	f.http = &http.Server{Handler: f.Server, ReadHeaderTimeout: 5 * time.Second}
+	go func() { _ = f.http.Serve(l) }()
+	return f, nil
+}
+
+// RegisterAccount creates the Comune's account on the fake with a token, once.
+func (f *FakeMastodon) RegisterAccount(account, name string) {
+	if _, ok := f.Tokens[account]; ok {
+		return
+	}
+	token := "demo-masto-token-" + account
+	f.Server.AddAccount(token, fakemastodon.Account{ID: account, Acct: account, DisplayName: name})
+	f.Tokens[account] = token
+}
+
+// Close stops the fake.
+func (f *FakeMastodon) Close(ctx context.Context) error {
+	if err := f.http.Shutdown(ctx); err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return err
+	}
+	return nil
 }

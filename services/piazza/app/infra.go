@@ -6,9 +6,13 @@ package app
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net"
+	"os"
+	"strings"
 	"time"
 
 	"github.com/nats-io/nats.go"
@@ -16,12 +20,17 @@ import (
 	"github.com/redis/go-redis/v9"
 	"go.opentelemetry.io/contrib/instrumentation/google.golang.org/grpc/otelgrpc"
 	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/credentials"
 	"google.golang.org/grpc/credentials/insecure"
 	"google.golang.org/grpc/health"
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
 	"google.golang.org/grpc/reflection"
+	"google.golang.org/grpc/status"
 
+	"github.com/piazza-pa/piazza/pkg/auth"
 	"github.com/piazza-pa/piazza/pkg/telemetry"
+	routingv1 "github.com/piazza-pa/piazza/proto/gen/piazza/routing/v1"
 )
 
 // ConnectNATS connects to url as the named client, reconnecting for ever, and returns the
@@ -60,14 +69,141 @@ func ConnectRedis(ctx context.Context, url string) (*redis.Client, error) {
 	return c, nil
 }
 
-// NewGRPCServer returns a server with tracing and metrics on every call, the standard health
-// service (NOT_SERVING until the caller says otherwise) and reflection.
-func NewGRPCServer(tel *telemetry.Providers) (*grpc.Server, *health.Server) {
-	srv := grpc.NewServer(grpc.StatsHandler(otelgrpc.NewServerHandler(
-		otelgrpc.WithTracerProvider(tel.Tracer),
-		otelgrpc.WithMeterProvider(tel.Meter),
-		otelgrpc.WithPropagators(tel.Propagator),
-	)))
+// Security is how a process's gRPC servers check their callers and how its gRPC clients present
+// themselves to the other services.
+type Security struct {
+	// Guard authenticates and authorizes every call (see pkg/auth); nil refuses every call
+	// except health checks and mTLS-certified callers.
+	Guard *auth.Guard
+	// ServerTLS, when set, serves gRPC over TLS; with ClientCAs it accepts mTLS client
+	// certificates as credentials.
+	ServerTLS *tls.Config
+	// ClientTLS, when set, dials the other services over TLS, presenting its certificate.
+	ClientTLS *tls.Config
+	// Credential is what this process's outgoing calls carry; nil when its mTLS certificate
+	// identifies it.
+	Credential credentials.PerRPCCredentials
+}
+
+// WithOffices returns a copy of s whose Guard looks up citizen requests' offices with l, so
+// that office credentials reach only their own office's requests.
+func (s Security) WithOffices(l auth.OfficeLookup) Security {
+	if s.Guard != nil {
+		s.Guard = s.Guard.WithOffices(l)
+	}
+	return s
+}
+
+// RequestOffices looks a request's office up through the routing server's own GetRequest.
+func RequestOffices(rs routingv1.RoutingServiceServer) auth.OfficeLookup {
+	return func(ctx context.Context, tenant, requestID string) (string, bool, error) {
+		if tenant == "" || requestID == "" {
+			return "", false, nil
+		}
+		resp, err := rs.GetRequest(ctx, &routingv1.GetRequestRequest{Tenant: tenant, RequestId: requestID})
+		switch status.Code(err) {
+		case codes.OK:
+			return resp.GetRequest().GetOffice(), true, nil
+		case codes.NotFound, codes.InvalidArgument:
+			return "", false, nil
+		default:
+			return "", false, fmt.Errorf("look up request office: %w", err)
+		}
+	}
+}
+
+// LocalSecurity is the security of a deployment on one machine (`piazza up`, tests): bearer
+// tokens in Redis under prefix, the services calling each other with a service token they issue
+// themselves, and no TLS (every listener is on loopback). The store is returned to issue more
+// tokens.
+func LocalSecurity(ctx context.Context, rdb redis.UniversalClient, prefix string, logger *slog.Logger) (Security, *auth.TokenStore, error) {
+	store := auth.NewTokenStore(auth.TokenStoreConfig{Redis: rdb, KeyPrefix: prefix})
+	guard, err := auth.NewGuard(auth.GuardConfig{Tokens: store, Logger: logger})
+	if err != nil {
+		return Security{}, nil, err
+	}
+	cred := store.Issuer(auth.Identity{Tenant: auth.Region, Role: auth.RoleService, Label: "piazza up services"}, 24*time.Hour, true)
+	// Issue the service token now: a store that cannot issue fails the start, not the first call.
+	if _, err := cred.Token(ctx); err != nil {
+		return Security{}, nil, fmt.Errorf("issue the service token: %w", err)
+	}
+	return Security{Guard: guard, Credential: cred}, store, nil
+}
+
+// SecurityFromEnv builds the security of `piazza serve --target=service`: bearer tokens verified
+// against the Redis at redisURL; TLS when GRPC_TLS_CERT and GRPC_TLS_KEY are set, with mTLS
+// client certificates accepted (and presented) when GRPC_TLS_CA is set too; outgoing calls carry
+// the token of PIAZZA_SERVICE_TOKEN_FILE, else the client certificate when mTLS is configured,
+// else a service token the process issues itself. The returned func closes the Redis
+// connection.
+func SecurityFromEnv(ctx context.Context, getenv func(string) string, redisURL, prefix, service string, logger *slog.Logger) (Security, func(), error) {
+	files := auth.TLSFilesFromEnv(getenv)
+	var sec Security
+	if files.Enabled() {
+		var err error
+		if sec.ServerTLS, err = files.Server(); err != nil {
+			return Security{}, nil, err
+		}
+		if sec.ClientTLS, err = files.Client(); err != nil {
+			return Security{}, nil, err
+		}
+	} else {
+		logger.Warn("gRPC without TLS: bearer tokens travel in clear; set GRPC_TLS_CERT, GRPC_TLS_KEY and GRPC_TLS_CA outside a trusted network")
+	}
+	rdb, err := ConnectRedis(ctx, redisURL)
+	if err != nil {
+		return Security{}, nil, fmt.Errorf("token store: %w", err)
+	}
+	store := auth.NewTokenStore(auth.TokenStoreConfig{Redis: rdb, KeyPrefix: prefix})
+	if sec.Guard, err = auth.NewGuard(auth.GuardConfig{Tokens: store, Logger: logger}); err != nil {
+		_ = rdb.Close()
+		return Security{}, nil, err
+	}
+	switch {
+	case getenv("PIAZZA_SERVICE_TOKEN_FILE") != "":
+		b, err := os.ReadFile(getenv("PIAZZA_SERVICE_TOKEN_FILE"))
+		if err != nil {
+			_ = rdb.Close()
+			return Security{}, nil, fmt.Errorf("read PIAZZA_SERVICE_TOKEN_FILE: %w", err)
+		}
+		sec.Credential = auth.BearerToken{Token: strings.TrimSpace(string(b)), AllowInsecure: sec.ClientTLS == nil}
+	case files.CA != "" && files.Cert != "":
+		// The client certificate is the credential.
+	default:
+		host, _ := os.Hostname()
+		cred := store.Issuer(auth.Identity{Tenant: auth.Region, Role: auth.RoleService, Label: service + "@" + host}, 24*time.Hour, sec.ClientTLS == nil)
+		if _, err := cred.Token(ctx); err != nil {
+			_ = rdb.Close()
+			return Security{}, nil, fmt.Errorf("issue the service token: %w", err)
+		}
+		sec.Credential = cred
+	}
+	return sec, func() { _ = rdb.Close() }, nil
+}
+
+// NewGRPCServer returns a server with tracing and metrics on every call, the Guard of sec on
+// every unary and streaming call, TLS when sec has it, the standard health service
+// (NOT_SERVING until the caller says otherwise; open without a credential) and reflection.
+func NewGRPCServer(tel *telemetry.Providers, sec Security) (*grpc.Server, *health.Server) {
+	guard := sec.Guard
+	if guard == nil {
+		// Fail closed: without a configured guard nothing but health checks and
+		// certificate-bearing callers gets in.
+		guard = auth.CertificatesOnly()
+	}
+	opts := []grpc.ServerOption{
+		grpc.StatsHandler(otelgrpc.NewServerHandler(
+			otelgrpc.WithTracerProvider(tel.Tracer),
+			otelgrpc.WithMeterProvider(tel.Meter),
+			otelgrpc.WithPropagators(tel.Propagator),
+		)),
+		grpc.ChainUnaryInterceptor(guard.UnaryInterceptor()),
+		grpc.ChainStreamInterceptor(guard.StreamInterceptor()),
+	}
+	if sec.ServerTLS != nil {
+		opts = append(opts, grpc.Creds(credentials.NewTLS(sec.ServerTLS)))
+	}
+	srv := grpc.NewServer(opts...)
 	hs := health.NewServer()
 	hs.SetServingStatus("", healthpb.HealthCheckResponse_NOT_SERVING)
 	healthpb.RegisterHealthServer(srv, hs)
@@ -75,17 +211,26 @@ func NewGRPCServer(tel *telemetry.Providers) (*grpc.Server, *health.Server) {
 	return srv, hs
 }
 
-// DialGRPC opens a client connection to addr with tracing; it connects lazily.
-func DialGRPC(addr string, tel *telemetry.Providers) (*grpc.ClientConn, error) {
-	conn, err := grpc.NewClient(addr,
-		grpc.WithTransportCredentials(insecure.NewCredentials()),
+// DialGRPC opens a client connection to addr with tracing, TLS when sec has it and sec's
+// credential on every call; it connects lazily.
+func DialGRPC(addr string, tel *telemetry.Providers, sec Security) (*grpc.ClientConn, error) {
+	transport := insecure.NewCredentials()
+	if sec.ClientTLS != nil {
+		transport = credentials.NewTLS(sec.ClientTLS.Clone())
+	}
+	opts := []grpc.DialOption{
+		grpc.WithTransportCredentials(transport),
 		grpc.WithStatsHandler(otelgrpc.NewClientHandler(
 			otelgrpc.WithTracerProvider(tel.Tracer),
 			otelgrpc.WithMeterProvider(tel.Meter),
 			otelgrpc.WithPropagators(tel.Propagator),
 		)),
 		grpc.WithDefaultServiceConfig(`{"loadBalancingConfig":[{"round_robin":{}}]}`),
-	)
+	}
+	if sec.Credential != nil {
+		opts = append(opts, grpc.WithPerRPCCredentials(sec.Credential))
+	}
+	conn, err := grpc.NewClient(addr, opts...)
 	if err != nil {
 		return nil, fmt.Errorf("dial %s: %w", addr, err)
 	}

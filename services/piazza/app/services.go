@@ -5,12 +5,15 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net"
 	"net/http"
+	"sync"
 	"time"
 
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 	"github.com/redis/go-redis/v9"
+	"go.opentelemetry.io/otel/metric"
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
 
 	"github.com/piazza-pa/piazza/pkg/bus"
@@ -18,13 +21,15 @@ import (
 	"github.com/piazza-pa/piazza/pkg/pseudonym"
 	"github.com/piazza-pa/piazza/pkg/telemetry"
 	classifierv1 "github.com/piazza-pa/piazza/proto/gen/piazza/classifier/v1"
-	commentv1 "github.com/piazza-pa/piazza/proto/gen/piazza/comment/v1"
 	routingv1 "github.com/piazza-pa/piazza/proto/gen/piazza/routing/v1"
 	sanctionsv1 "github.com/piazza-pa/piazza/proto/gen/piazza/sanctions/v1"
 	"github.com/piazza-pa/piazza/services/classifier"
 	"github.com/piazza-pa/piazza/services/classifier/rules"
+	"github.com/piazza-pa/piazza/services/ingest"
+	"github.com/piazza-pa/piazza/services/ingest/connector"
 	"github.com/piazza-pa/piazza/services/ingest/enforcer"
-	"github.com/piazza-pa/piazza/services/ingest/platform/facebook"
+	"github.com/piazza-pa/piazza/services/ingest/replay"
+	"github.com/piazza-pa/piazza/services/ingest/webhook"
 	"github.com/piazza-pa/piazza/services/routing"
 	"github.com/piazza-pa/piazza/services/sanctions"
 )
@@ -49,6 +54,9 @@ type Common struct {
 	Now func() time.Time
 	// Middlewares wrap every consumer's handler, innermost last; tests inject faults here.
 	Middlewares []bus.Middleware
+	// Security authenticates the gRPC callers and the services' own calls; its zero value
+	// refuses every call but health checks.
+	Security Security
 }
 
 func (c Common) logger(service string) *slog.Logger {
@@ -131,7 +139,7 @@ func StartClassifier(ctx context.Context, c Common, listen string) (svc *Service
 	if err != nil {
 		return nil, err
 	}
-	srv, hs := NewGRPCServer(c.Telemetry)
+	srv, hs := NewGRPCServer(c.Telemetry, c.Security)
 	classifierv1.RegisterClassifierServiceServer(srv, impl)
 	if svc.Addr, err = serveGRPC(srv, listen); err != nil {
 		return nil, err
@@ -158,21 +166,24 @@ func StartSanctions(ctx context.Context, c Common, listen, classifierAddr string
 	if err != nil {
 		return nil, err
 	}
-	conn, err := DialGRPC(classifierAddr, c.Telemetry)
+	conn, err := DialGRPC(classifierAddr, c.Telemetry, c.Security)
 	if err != nil {
 		return nil, err
 	}
 	svc.onStop(func(context.Context) error { return conn.Close() })
 	pub := bus.NewPublisher(js, c.busTelemetry())
+	// Decisions and erasures are remembered as long as the COMMENTS stream may redeliver or
+	// replay a comment, so that neither a strike nor an erased user's data comes back.
 	impl, err := sanctions.New(sanctions.Config{
 		Redis: rdb, Classifier: classifierv1.NewClassifierServiceClient(conn), Policies: c.Policies,
 		Publisher: pub, Pseudonyms: c.Pseudonyms, KeyPrefix: c.KeyPrefix, Now: c.Now,
+		DecisionTTL: c.Retention.Comments, ErasureMemory: c.Retention.Comments,
 		Logger: c.logger("sanctions"), Tracer: c.Telemetry.Tracer, Meter: c.Telemetry.Meter,
 	})
 	if err != nil {
 		return nil, err
 	}
-	srv, hs := NewGRPCServer(c.Telemetry)
+	srv, hs := NewGRPCServer(c.Telemetry, c.Security)
 	sanctionsv1.RegisterSanctionsServiceServer(srv, sanctions.NewGRPCServer(impl))
 	if svc.Addr, err = serveGRPC(srv, listen); err != nil {
 		return nil, err
@@ -187,14 +198,32 @@ func StartSanctions(ctx context.Context, c Common, listen, classifierAddr string
 	return svc, nil
 }
 
-// StartRouting starts the routing consumer and its gRPC server.
-func StartRouting(ctx context.Context, c Common, listen string) (svc *Service, err error) {
+// StartRouting starts the routing consumer, its gRPC server and its scheduler (office
+// notifications, warnings and escalations, in office hours).
+func StartRouting(ctx context.Context, c Common, listen string, rc RoutingConfig) (svc *Service, err error) {
+	if rc.err != nil {
+		return nil, fmt.Errorf("routing configuration: %w", rc.err)
+	}
 	svc = &Service{Name: "routing"}
 	defer func() {
 		if err != nil {
 			_ = svc.Stop(context.WithoutCancel(ctx))
 		}
 	}()
+	now := rc.Now
+	if now == nil {
+		now = c.Now
+	}
+	if now == nil {
+		now = time.Now
+	}
+	notifiers, err := rc.notifiers(now)
+	if err != nil {
+		return nil, err
+	}
+	if err := rc.SLAOverrides.CheckAgainst(c.Policies); err != nil {
+		return nil, fmt.Errorf("SLA overrides: %w", err)
+	}
 	_, js, err := c.connect(ctx, svc)
 	if err != nil {
 		return nil, err
@@ -205,14 +234,16 @@ func StartRouting(ctx context.Context, c Common, listen string) (svc *Service, e
 	}
 	pub := bus.NewPublisher(js, c.busTelemetry())
 	impl, err := routing.New(routing.Config{
-		Redis: rdb, Policies: c.Policies, Publisher: pub, KeyPrefix: c.KeyPrefix, Now: c.Now,
+		Redis: rdb, Policies: c.Policies, Publisher: pub, KeyPrefix: c.KeyPrefix, Now: now,
+		Notifiers: notifiers, SLAOverrides: rc.SLAOverrides, EscalationEvery: rc.EscalationEvery,
 		Logger: c.logger("routing"), Tracer: c.Telemetry.Tracer, Meter: c.Telemetry.Meter,
 	})
 	if err != nil {
 		return nil, err
 	}
-	srv, hs := NewGRPCServer(c.Telemetry)
-	routingv1.RegisterRoutingServiceServer(srv, routing.NewGRPCServer(impl))
+	rsrv := routing.NewGRPCServer(impl)
+	srv, hs := NewGRPCServer(c.Telemetry, c.Security.WithOffices(RequestOffices(rsrv)))
+	routingv1.RegisterRoutingServiceServer(srv, rsrv)
 	if svc.Addr, err = serveGRPC(srv, listen); err != nil {
 		return nil, err
 	}
@@ -222,23 +253,24 @@ func StartRouting(ctx context.Context, c Common, listen string) (svc *Service, e
 		return nil, err
 	}
 	svc.onStop(cons.Stop)
+	every := rc.TickEvery
+	if every <= 0 {
+		every = 30 * time.Second
+	}
+	schedCtx, stopSched := context.WithCancel(context.WithoutCancel(ctx))
+	schedDone := make(chan struct{})
+	go func() { defer close(schedDone); impl.Run(schedCtx, every) }()
+	svc.onStop(func(context.Context) error { stopSched(); <-schedDone; return nil })
 	hs.SetServingStatus("", healthpb.HealthCheckResponse_SERVING)
 	return svc, nil
 }
 
-// IngestConfig configures the platform side of ingest.
-type IngestConfig struct {
-	// FacebookGraphURL is the Graph API origin (a fake in the demo and tests).
-	FacebookGraphURL string
-	// FacebookTokens maps each Page id to its access token; never logged.
-	FacebookTokens map[string]string
-	// FacebookAppSecret, when set, signs calls with appsecret_proof.
-	FacebookAppSecret string
-	// HTTPClient calls the platforms.
-	HTTPClient *http.Client
-}
+// IngestConfig configures the platform side of ingest (tokens, webhook address, polling); see
+// services/ingest/README.md. Tokens and secrets are never logged.
+type IngestConfig = ingest.Config
 
-// StartIngest starts the enforcer and ingest's gRPC health endpoint.
+// StartIngest starts the enforcer, the pollers of the pages mapped to a tenant, the webhook
+// endpoints (/webhooks/meta, /webhooks/push) and ingest's gRPC health endpoint.
 func StartIngest(ctx context.Context, c Common, listen string, ic IngestConfig) (svc *Service, err error) {
 	svc = &Service{Name: "ingest"}
 	defer func() {
@@ -254,31 +286,70 @@ func StartIngest(ctx context.Context, c Common, listen string, ic IngestConfig) 
 	if err != nil {
 		return nil, err
 	}
-	platforms := map[commentv1.Platform]enforcer.Platform{}
-	if len(ic.FacebookTokens) > 0 {
-		pages := map[string]*facebook.Client{}
-		for page, token := range ic.FacebookTokens {
-			fb, err := facebook.New(facebook.Config{BaseURL: ic.FacebookGraphURL, AccessToken: token, AppSecret: ic.FacebookAppSecret, HTTPClient: ic.HTTPClient})
-			if err != nil {
-				return nil, fmt.Errorf("facebook page %s: %w", page, err)
-			}
-			pages[page] = fb
-		}
-		platforms[commentv1.Platform_PLATFORM_FACEBOOK] = enforcer.Facebook{Pages: pages}
-	}
+	log := c.logger("ingest")
 	pub := bus.NewPublisher(js, c.busTelemetry())
-	enf, err := enforcer.New(enforcer.Config{
-		Redis: rdb, Publisher: pub, Platforms: platforms, KeyPrefix: c.KeyPrefix, Now: c.Now,
-		Logger: c.logger("ingest"), Tracer: c.Telemetry.Tracer, Meter: c.Telemetry.Meter,
+	meter := telemetry.MeterOrNoop(c.Telemetry.Meter).Meter("github.com/piazza-pa/piazza/services/ingest")
+	deliveries, err := meter.Int64Counter("piazza.ingest.webhook_deliveries", metric.WithDescription("Webhook deliveries, by outcome"))
+	if err != nil {
+		return nil, fmt.Errorf("ingest metrics: %w", err)
+	}
+	conns, err := ingest.Build(ic, ingest.Deps{
+		Sink:    &connector.Sink{Redis: rdb, KeyPrefix: c.KeyPrefix, Publisher: replay.BusPublisher{Bus: pub}},
+		Cursors: connector.Cursors{Redis: rdb, KeyPrefix: c.KeyPrefix},
+		TenantFor: func(platform, id string) (string, bool) {
+			t, ok := c.Policies.Current().TenantForPage(platform, id)
+			if !ok {
+				return "", false
+			}
+			return t.Code, true
+		},
+		TenantExists: func(code string) bool { _, ok := c.Policies.Tenant(code); return ok },
+		Logger:       log, Deliveries: deliveries, Now: c.Now,
 	})
 	if err != nil {
 		return nil, err
 	}
-	srv, hs := NewGRPCServer(c.Telemetry)
+	enf, err := enforcer.New(enforcer.Config{
+		Redis: rdb, Publisher: pub, Platforms: conns.Platforms, KeyPrefix: c.KeyPrefix, Now: c.Now,
+		Logger: log, Tracer: c.Telemetry.Tracer, Meter: c.Telemetry.Meter,
+	})
+	if err != nil {
+		return nil, err
+	}
+	srv, hs := NewGRPCServer(c.Telemetry, c.Security)
 	if svc.Addr, err = serveGRPC(srv, listen); err != nil {
 		return nil, err
 	}
 	svc.onStop(func(ctx context.Context) error { hs.Shutdown(); return stopGRPC(ctx, srv) })
+	if l := ic.WebhookListener; l != nil || ic.WebhookListen != "" {
+		if l == nil {
+			if l, err = net.Listen("tcp", ic.WebhookListen); err != nil {
+				return nil, fmt.Errorf("listen for webhooks on %s: %w", ic.WebhookListen, err)
+			}
+		}
+		hsrv := &http.Server{Handler: conns.Webhooks, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 30 * time.Second}
+		go func() { _ = hsrv.Serve(l) }()
+		svc.onStop(hsrv.Shutdown)
+		log.Info("webhook endpoints listening", "addr", l.Addr().String(), "meta", webhook.Path, "push", webhook.PushPath,
+			"meta_signed", ic.FacebookAppSecret != "", "push_signed", ic.PushSecret != "")
+	}
+	if len(conns.Pollers) > 0 {
+		failures, err := meter.Int64Counter("piazza.ingest.poll_failures", metric.WithDescription("Failed polls, by tenant and whether an operator must act"))
+		if err != nil {
+			return nil, fmt.Errorf("ingest metrics: %w", err)
+		}
+		published, err := meter.Int64Counter("piazza.ingest.polled_comments", metric.WithDescription("Comments published by the pollers, by tenant"))
+		if err != nil {
+			return nil, fmt.Errorf("ingest metrics: %w", err)
+		}
+		runner := connector.Runner{Interval: ic.PollInterval, Logger: log, Failures: failures, Published: published}
+		pctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
+		var wg sync.WaitGroup
+		for _, p := range conns.Pollers {
+			wg.Go(func() { runner.Run(pctx, p) })
+		}
+		svc.onStop(func(context.Context) error { cancel(); wg.Wait(); return nil })
+	}
 	cons, err := bus.Consume(ctx, js, enforcer.ConsumerSpec(), c.consumerDeps("ingest", pub), enf.HandleAction, c.middlewares()...)
 	if err != nil {
 		return nil, err

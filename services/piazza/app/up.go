@@ -14,6 +14,7 @@ import (
 
 	"github.com/nats-io/nats-server/v2/server"
 
+	"github.com/piazza-pa/piazza/pkg/auth"
 	"github.com/piazza-pa/piazza/pkg/bus"
 	"github.com/piazza-pa/piazza/pkg/livepolicy"
 	"github.com/piazza-pa/piazza/pkg/pseudonym"
@@ -65,6 +66,10 @@ func Up(ctx context.Context, cfg UpConfig) (err error) {
 	if err := os.MkdirAll(dataDir, 0o700); err != nil {
 		return fmt.Errorf("create data dir: %w", err)
 	}
+	retention, err := bus.RetentionFromEnv(cfg.Getenv)
+	if err != nil {
+		return err
+	}
 	policies, err := livepolicy.Load(cfg.PolicyDir)
 	if err != nil {
 		return fmt.Errorf("load policies from %s: %w", cfg.PolicyDir, err)
@@ -110,9 +115,14 @@ func Up(ctx context.Context, cfg UpConfig) (err error) {
 	fmt.Fprintf(cfg.Progress, "piazza up: NATS %s (JetStream under %s), Redis %s (%s), %d tenants\n",
 		ns.ClientURL(), filepath.Join(dataDir, "nats"), redactURL(rc.URL), rc.Source, len(policies.Current().Tenants()))
 
+	sec, err := upSecurity(ctx, rc.URL, prefix, dataDir, cfg)
+	if err != nil {
+		return err
+	}
+	defer sec.close()
 	common := Common{
 		NATSURL: ns.ClientURL(), RedisURL: rc.URL, KeyPrefix: prefix, Policies: policies, Pseudonyms: pseud,
-		Telemetry: cfg.Telemetry, Retention: bus.DefaultRetention(),
+		Telemetry: cfg.Telemetry, Retention: retention, Security: sec.Security,
 	}
 	runCtx, cancelRun := context.WithCancel(ctx)
 	defer cancelRun()
@@ -153,7 +163,7 @@ func Up(ctx context.Context, cfg UpConfig) (err error) {
 		return fmt.Errorf("start ingest: %w", err)
 	}
 	running = append(running, ing)
-	rt, err := StartRouting(runCtx, common, cfg.RoutingAddr)
+	rt, err := StartRouting(runCtx, common, cfg.RoutingAddr, RoutingConfigFromEnv(cfg.Getenv))
 	if err != nil {
 		return fmt.Errorf("start routing: %w", err)
 	}
@@ -204,6 +214,8 @@ func Up(ctx context.Context, cfg UpConfig) (err error) {
 	}
 	tick := time.NewTicker(every)
 	defer tick.Stop()
+	// On a terminal the progress line redraws in place; in a log it is written when it changes.
+	tty, last := isTerminal(cfg.Progress), ""
 	for {
 		select {
 		case <-ctx.Done():
@@ -213,7 +225,14 @@ func Up(ctx context.Context, cfg UpConfig) (err error) {
 		}
 		s := tally.Snapshot()
 		s.Comments = published
-		fmt.Fprintf(cfg.Progress, "\r%s", progressLine(s))
+		if line := progressLine(s); line != last {
+			if tty {
+				fmt.Fprintf(cfg.Progress, "\r%s", line)
+			} else {
+				fmt.Fprintf(cfg.Progress, "%s\n", line)
+			}
+			last = line
+		}
 		if !cfg.Once {
 			continue
 		}
@@ -225,11 +244,23 @@ func Up(ctx context.Context, cfg UpConfig) (err error) {
 			if s.DeadLetters, err = deadLetters(runCtx, js); err != nil {
 				return err
 			}
-			fmt.Fprintf(cfg.Progress, "\r%s\n", progressLine(s))
+			if tty {
+				fmt.Fprintln(cfg.Progress)
+			}
 			fmt.Fprintln(cfg.Out, s.String())
 			return nil
 		}
 	}
+}
+
+// isTerminal reports whether w is a character device, such as a terminal.
+func isTerminal(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	if !ok {
+		return false
+	}
+	info, err := f.Stat()
+	return err == nil && info.Mode()&os.ModeCharDevice != 0
 }
 
 func progressLine(s Summary) string {
@@ -237,7 +268,7 @@ func progressLine(s Summary) string {
 	for _, v := range s.Executed {
 		executed += v
 	}
-	return fmt.Sprintf("comments %d · decisions %d · actions done %d, failed %d · requests %d   ",
+	return fmt.Sprintf("comments %d · decisions %d · actions done %d, failed %d · requests %d",
 		s.Comments, s.Decisions, executed, s.Failed, s.Requests)
 }
 
@@ -266,4 +297,48 @@ func ServeMetrics(addr string, tel *telemetry.Providers) (func(), error) {
 		defer cancel()
 		_ = srv.Shutdown(ctx)
 	}, nil
+}
+
+// upSession is the security of one `piazza up` run and the Redis connection of its token store.
+type upSession struct {
+	Security
+	close func()
+}
+
+// AdminTokenFile is where `piazza up` writes the admin token of the session, under its data
+// directory; only the user running piazza can read it.
+const AdminTokenFile = "admin.token"
+
+// upSecurity turns authentication on for the session: the services call each other with a
+// service token, and a regional admin token valid for the session (12 hours at most) is
+// written, mode 0600, to <dataDir>/admin.token for the newcomer's gRPC calls.
+func upSecurity(ctx context.Context, redisURL, prefix, dataDir string, cfg UpConfig) (upSession, error) {
+	rdb, err := ConnectRedis(ctx, redisURL)
+	if err != nil {
+		return upSession{}, fmt.Errorf("token store: %w", err)
+	}
+	sec, store, err := LocalSecurity(ctx, rdb, prefix, cfg.Telemetry.Logger)
+	if err != nil {
+		_ = rdb.Close()
+		return upSession{}, err
+	}
+	tok, info, err := store.Create(ctx, auth.Identity{Tenant: auth.Region, Role: auth.RoleAdmin, Label: "piazza up session"}, 12*time.Hour)
+	if err != nil {
+		_ = rdb.Close()
+		return upSession{}, fmt.Errorf("issue the session's admin token: %w", err)
+	}
+	path := filepath.Join(dataDir, AdminTokenFile)
+	if err := os.WriteFile(path, []byte(tok+"\n"), 0o600); err != nil {
+		_ = rdb.Close()
+		return upSession{}, fmt.Errorf("write admin token: %w", err)
+	}
+	fmt.Fprintf(cfg.Progress, "piazza up: gRPC needs a credential; this session's admin token (until %s) is in %s\n",
+		info.ExpiresAt.Local().Format("2006-01-02 15:04"), path)
+	return upSession{Security: sec, close: func() {
+		rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 2*time.Second)
+		defer cancel()
+		_ = store.Revoke(rctx, info.ID)
+		_ = os.Remove(path)
+		_ = rdb.Close()
+	}}, nil
 }

@@ -130,10 +130,10 @@ func (c *Client) Block(ctx context.Context, pageID, userID string) error {
 	}
 	var res map[string]bool
 	if err := c.call(ctx, http.MethodPost, pageID+"/blocked", url.Values{"user": {userID}}, &res); err != nil {
-		return fmt.Errorf("block user %s on %s: %w", userID, pageID, err)
+		return fmt.Errorf("block user on %s: %w", pageID, err)
 	}
 	if !res[userID] {
-		return fmt.Errorf("block user %s on %s: %w", userID, pageID, errNoSuccess)
+		return fmt.Errorf("block user on %s: %w", pageID, errNoSuccess)
 	}
 	return nil
 }

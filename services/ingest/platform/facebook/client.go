@@ -154,6 +154,9 @@ func (c *Client) Usage() Usage {
 // validID rejects IDs that would change the request path.
 func validID(kind, id string) error {
 	if id == "" || strings.ContainsAny(id, "/?#%\\ \t\r\n") || id == "." || id == ".." {
+		if kind == "user" || kind == "account" {
+			return fmt.Errorf("invalid %s ID", kind) // a user id stays out of errors and logs
+		}
 		return fmt.Errorf("invalid %s ID %q", kind, id)
 	}
 	return nil

@@ -127,3 +127,31 @@ func (c *Client) Feed(ctx context.Context, pageID string, since time.Time) iter.
 		}
 	}
 }
+
+// Post reads one post, for the text of the post a webhook comment answers.
+func (c *Client) Post(ctx context.Context, postID string) (Post, error) {
+	if err := validID("post", postID); err != nil {
+		return Post{}, fmt.Errorf("read post: %w", err)
+	}
+	var pj struct {
+		ID           string `json:"id"`
+		Message      string `json:"message"`
+		CreatedTime  string `json:"created_time"`
+		PermalinkURL string `json:"permalink_url"`
+	}
+	if err := c.call(ctx, http.MethodGet, postID, url.Values{"fields": {"id,message,created_time"}}, &pj); err != nil {
+		return Post{}, fmt.Errorf("read post %s: %w", postID, err)
+	}
+	if pj.ID == "" {
+		return Post{}, fmt.Errorf("read post %s: response without id", postID)
+	}
+	p := Post{ID: pj.ID, Message: pj.Message, PermalinkURL: pj.PermalinkURL}
+	if pj.CreatedTime != "" {
+		t, err := time.Parse(graphTimeLayout, pj.CreatedTime)
+		if err != nil {
+			return Post{}, fmt.Errorf("read post %s: created_time: %w", postID, err)
+		}
+		p.CreatedTime = t.UTC()
+	}
+	return p, nil
+}

@@ -65,3 +65,27 @@ func FuzzParsePage(f *testing.F) {
 		_, _ = parseUsage(http.Header{"X-App-Usage": {string(body)}, "X-Business-Use-Case-Usage": {string(body)}}, time.Unix(0, 0))
 	})
 }
+
+func FuzzParseInstagram(f *testing.F) {
+	f.Add([]byte(`{"data":[{"timestamp":"2017-08-31T18:10:30+0000","text":"bello","id":"1787","from":{"id":"5","username":"luigi"},"media":{"id":"M"},"parent_id":"17"}],"paging":{"cursors":{"after":"a"},"next":"https://graph.facebook.com/v26.0/M/comments?after=a"}}`))
+	f.Add([]byte(`{"data":[{"id":"M1","caption":"Festa","timestamp":"2026-05-04T09:12:44+0000"}],"paging":{"next":"https://graph.facebook.com/v26.0/I/media?after=x"}}`))
+	f.Add([]byte(`{"data":null}`))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		if p, err := ParseInstagramComments(data, "M"); err == nil {
+			for _, c := range p.Comments {
+				if c.ID == "" || c.PostID == "" {
+					t.Errorf("comment without ids: %+v", c)
+				}
+			}
+		} else if err.Error() == "" {
+			t.Error("empty error")
+		}
+		if media, _, err := parseMediaPage(data); err == nil {
+			for _, m := range media {
+				if m.ID == "" {
+					t.Errorf("media without id: %+v", m)
+				}
+			}
+		}
+	})
+}

@@ -28,8 +28,13 @@ Usage:
   piazza up [--demo] [--once] [flags]        run everything in one process (embedded NATS)
   piazza serve --target=SERVICE [flags]      run one service: ingest, classifier, sanctions, routing
   piazza healthcheck --addr HOST:PORT        exit 0 when the gRPC service at addr is SERVING
+  piazza token create|list|revoke            manage the gRPC API's bearer tokens (Redis, hashed)
+  piazza sla --tenant T --topic TOPIC --received RFC3339   print a request's office and deadlines
+  piazza policy check FILE...                check policy files; one summary line per tenant
+  piazza simulate --tenant T [--in FILE]     what the tenant's policy does with each comment
   piazza classify --tenant T [--in FILE]     label taxonomy-format JSON Lines, one JSON line out per comment
   piazza eval [--eval DIR] [--datasets DIR]  classifier quality on labelled files and public data sets
+  piazza loadgen --nats-url URL [--count N] [--rate R]   load a running Piazza, print latency percentiles
 
 Run "piazza COMMAND -h" for the flags of a command.
 `
@@ -56,12 +61,22 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return runUp(ctx, args[1:], getenv, stdout, stderr)
 	case "serve":
 		return runServe(ctx, args[1:], getenv, stderr)
+	case "token":
+		return runToken(ctx, args[1:], getenv, stdout, stderr)
 	case "healthcheck":
 		return runHealthcheck(ctx, args[1:], stderr)
+	case "sla":
+		return runSLA(args[1:], getenv, stdout, stderr)
+	case "policy":
+		return runPolicy(args[1:], stdout, stderr)
+	case "simulate":
+		return runSimulate(ctx, args[1:], getenv, os.Stdin, stdout, stderr)
 	case "classify":
 		return runClassify(args[1:], os.Stdin, stdout, stderr)
 	case "eval":
 		return runEval(args[1:], stdout, stderr)
+	case "loadgen":
+		return runLoadgen(ctx, args[1:], getenv, stdout, stderr)
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return nil
@@ -136,7 +151,7 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	classifierAddr := fs.String("classifier-addr", envOr(getenv, "CLASSIFIER_ADDR", "127.0.0.1:9091"), "classifier address, for sanctions")
 	policyDir := fs.String("policies", envOr(getenv, "POLICY_DIR", "/etc/piazza/policies"), "directory of the tenants' policy files")
 	prefix := fs.String("key-prefix", envOr(getenv, "PIAZZA_KEY_PREFIX", "piazza:"), "prefix of every Redis key")
-	replicas := fs.Int("stream-replicas", 1, "replicas of each stream (3 on a NATS cluster)")
+	replicas := fs.Int("stream-replicas", 0, "replicas of each stream, 3 on a NATS cluster (default PIAZZA_STREAM_REPLICAS, else 1)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -157,8 +172,20 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 		return fmt.Errorf("load policies from %s: %w", *policyDir, err)
 	}
 	go policies.Watch(ctx, 10*time.Second, tel.Logger)
-	common := app.Common{NATSURL: *natsURL, RedisURL: *redisURL, KeyPrefix: *prefix, Policies: policies, Telemetry: tel, Retention: bus.DefaultRetention()}
-	common.Retention.Replicas = *replicas
+	retention, err := bus.RetentionFromEnv(getenv)
+	if err != nil {
+		return err
+	}
+	if *replicas > 0 {
+		retention.Replicas = *replicas
+	}
+	common := app.Common{NATSURL: *natsURL, RedisURL: *redisURL, KeyPrefix: *prefix, Policies: policies, Telemetry: tel, Retention: retention}
+	sec, closeSecurity, err := app.SecurityFromEnv(ctx, getenv, *redisURL, *prefix, *target, tel.Logger)
+	if err != nil {
+		return err
+	}
+	defer closeSecurity()
+	common.Security = sec
 	if *target == "sanctions" {
 		key, err := pseudonym.LoadKey(getenv)
 		if err != nil {
@@ -181,7 +208,7 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	case "sanctions":
 		svc, err = app.StartSanctions(ctx, common, *listen, *classifierAddr)
 	case "routing":
-		svc, err = app.StartRouting(ctx, common, *listen)
+		svc, err = app.StartRouting(ctx, common, *listen, app.RoutingConfigFromEnv(getenv))
 	case "ingest":
 		var ic app.IngestConfig
 		if ic, err = ingestConfig(getenv); err == nil {

@@ -41,6 +41,9 @@ const (
 	Kind_KIND_PRIVATE_REPLY Kind = 5
 	// Report the comment through the platform's own procedure.
 	Kind_KIND_REPORT_PLATFORM Kind = 6
+	// Mute the author for the page's account for a while: set only as what was performed, on
+	// Mastodon, where a block cannot expire and a temporary block becomes a mute.
+	Kind_KIND_MUTE Kind = 7
 )
 
 // Enum value maps for Kind.
@@ -53,6 +56,7 @@ var (
 		4: "KIND_REPLY",
 		5: "KIND_PRIVATE_REPLY",
 		6: "KIND_REPORT_PLATFORM",
+		7: "KIND_MUTE",
 	}
 	Kind_value = map[string]int32{
 		"KIND_UNSPECIFIED":     0,
@@ -62,6 +66,7 @@ var (
 		"KIND_REPLY":           4,
 		"KIND_PRIVATE_REPLY":   5,
 		"KIND_REPORT_PLATFORM": 6,
+		"KIND_MUTE":            7,
 	}
 )
 
@@ -415,7 +420,7 @@ const file_piazza_action_v1_action_proto_rawDesc = "" +
 	"\fplatform_ref\x18\x04 \x01(\tR\vplatformRef\x12\x14\n" +
 	"\x05error\x18\x05 \x01(\tR\x05error\x12\x1c\n" +
 	"\tpermanent\x18\x06 \x01(\bR\tpermanent\x12=\n" +
-	"\fcompleted_at\x18\a \x01(\v2\x1a.google.protobuf.TimestampR\vcompletedAt*\x8e\x01\n" +
+	"\fcompleted_at\x18\a \x01(\v2\x1a.google.protobuf.TimestampR\vcompletedAt*\x9d\x01\n" +
 	"\x04Kind\x12\x14\n" +
 	"\x10KIND_UNSPECIFIED\x10\x00\x12\r\n" +
 	"\tKIND_HIDE\x10\x01\x12\x0f\n" +
@@ -425,7 +430,8 @@ const file_piazza_action_v1_action_proto_rawDesc = "" +
 	"\n" +
 	"KIND_REPLY\x10\x04\x12\x16\n" +
 	"\x12KIND_PRIVATE_REPLY\x10\x05\x12\x18\n" +
-	"\x14KIND_REPORT_PLATFORM\x10\x06*Y\n" +
+	"\x14KIND_REPORT_PLATFORM\x10\x06\x12\r\n" +
+	"\tKIND_MUTE\x10\a*Y\n" +
 	"\x06Status\x12\x16\n" +
 	"\x12STATUS_UNSPECIFIED\x10\x00\x12\x0f\n" +
 	"\vSTATUS_DONE\x10\x01\x12\x13\n" +

@@ -141,6 +141,12 @@ func (s *Server) route(c *call) response {
 		return s.listComments(c, path[0])
 	case len(path) == 2 && path[1] == "comments" && c.method == http.MethodPost:
 		return s.replyComment(c, path[0])
+	case len(path) == 2 && path[1] == "replies" && c.method == http.MethodGet:
+		return s.listComments(c, path[0])
+	case len(path) == 2 && path[1] == "media" && c.method == http.MethodGet:
+		return s.listFeed(c, path[0])
+	case len(path) == 2 && path[1] == "replies" && c.method == http.MethodPost:
+		return s.replyInstagram(c, path[0])
 	case len(path) == 2 && (path[1] == "feed" || path[1] == "posts") && c.method == http.MethodGet:
 		return s.listFeed(c, path[0])
 	case len(path) == 2 && path[1] == "messages" && c.method == http.MethodPost:

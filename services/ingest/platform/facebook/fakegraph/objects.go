@@ -15,8 +15,12 @@ import (
 
 var (
 	commentFields = []string{"id", "message", "from", "created_time", "parent", "is_hidden",
-		"permalink_url", "can_reply_privately", "comment_count"}
-	postFields = []string{"id", "message", "created_time", "updated_time", "from", "permalink_url"}
+		"permalink_url", "can_reply_privately", "comment_count",
+		// Instagram's names for the same comment.
+		"text", "timestamp", "username", "hidden", "parent_id", "media"}
+	postFields = []string{"id", "message", "created_time", "updated_time", "from", "permalink_url",
+		// Instagram's names for a media's caption and time.
+		"caption", "timestamp"}
 	userFields = []string{"id", "name"}
 )
 
@@ -71,6 +75,8 @@ func renderUser(u User, fields []field) map[string]any {
 			out["id"] = u.ID
 		case "name":
 			out["name"] = u.Name
+		case "username": // Instagram's from{id,username}
+			out["username"] = u.Name
 		}
 	}
 	return out
@@ -110,6 +116,22 @@ func (s *Server) renderComment(cm *comment, fields []field, now time.Time) map[s
 			}
 		case "is_hidden":
 			out["is_hidden"] = cm.Hidden
+		case "text":
+			out["text"] = cm.Message
+		case "timestamp":
+			out["timestamp"] = graphTime(cm.CreatedTime)
+		case "username":
+			if cm.From.Name != "" {
+				out["username"] = cm.From.Name
+			}
+		case "hidden":
+			out["hidden"] = cm.Hidden
+		case "parent_id":
+			if cm.ParentID != "" {
+				out["parent_id"] = cm.ParentID
+			}
+		case "media":
+			out["media"] = map[string]string{"id": cm.PostID}
 		case "permalink_url":
 			out["permalink_url"] = fmt.Sprintf("https://www.facebook.com/%s/posts/%s/?comment_id=%s",
 				cm.pageID, localPart(cm.PostID), localPart(cm.ID))
@@ -143,6 +165,12 @@ func (s *Server) renderPost(p *post, fields []field) map[string]any {
 			out["created_time"] = graphTime(p.CreatedTime)
 		case "updated_time":
 			out["updated_time"] = graphTime(p.CreatedTime)
+		case "caption":
+			if p.Message != "" {
+				out["caption"] = p.Message
+			}
+		case "timestamp":
+			out["timestamp"] = graphTime(p.CreatedTime)
 		case "from":
 			pg := s.pages[p.pageID]
 			out["from"] = renderUser(User{ID: pg.id, Name: pg.name}, subOr(f, "name", "id"))
@@ -395,13 +423,19 @@ func (s *Server) updateComment(c *call, id string) response {
 	if cm.pageID != c.pageID {
 		return s.permissionDenied()
 	}
-	v := c.params.Get("is_hidden")
+	// Facebook comments take is_hidden, Instagram comments hide.
+	name := "is_hidden"
+	v := c.params.Get(name)
+	if v == "" {
+		name = "hide"
+		v = c.params.Get(name)
+	}
 	if v == "" {
 		return s.badParam("No fields to update")
 	}
 	hidden, err := strconv.ParseBool(v)
 	if err != nil {
-		return s.badParam("Param is_hidden must be a boolean")
+		return s.badParam("Param " + name + " must be a boolean")
 	}
 	cm.Hidden = hidden
 	kind := ActionHide
@@ -461,6 +495,19 @@ func (s *Server) replyComment(c *call, id string) response {
 	})
 	s.record(Action{Kind: ActionReply, PageID: c.pageID, ObjectID: id, Text: text, ResultID: reply.ID, At: c.now})
 	return response{status: http.StatusOK, body: map[string]string{"id": reply.ID}}
+}
+
+// replyInstagram serves POST /{ig-comment-id}/replies: Instagram accepts replies to top-level,
+// visible comments only.
+func (s *Server) replyInstagram(c *call, id string) response {
+	cm, ok := s.comments[id]
+	if !ok || cm.Deleted {
+		return s.objectMissing("post", id)
+	}
+	if cm.ParentID != "" || cm.Hidden {
+		return s.badParam("Replies are only allowed on top-level comments that are not hidden")
+	}
+	return s.replyComment(c, id)
 }
 
 // privateReply serves POST /{page-id}/messages with recipient={"comment_id":…}: one message to a
