@@ -194,6 +194,7 @@ func TestEachServiceDoesItsOwnWork(t *testing.T) {
 	sanctions.publish(ctx, "piazza.monza.action.requested")
 	sanctions.publish(ctx, "piazza.monza.deadletter.comment.received")
 	routing.consumeOne(ctx, "DECISIONS", "routing", "piazza.*.decision.made")
+	routing.consumeOne(ctx, "DECISIONS", "routing-erasure", "piazza.*.user.erased")
 	routing.publish(ctx, "piazza.monza.request.opened")
 	routing.publish(ctx, "piazza.monza.action.requested")
 	ingest.consumeOne(ctx, "ACTIONS", "enforcer", "piazza.*.action.requested")

@@ -253,6 +253,11 @@ func StartRouting(ctx context.Context, c Common, listen string, rc RoutingConfig
 		return nil, err
 	}
 	svc.onStop(cons.Stop)
+	erasures, err := bus.Consume(ctx, js, routing.ErasureConsumerSpec(), c.consumerDeps("routing", pub), impl.HandleErasure, c.middlewares()...)
+	if err != nil {
+		return nil, err
+	}
+	svc.onStop(erasures.Stop)
 	every := rc.TickEvery
 	if every <= 0 {
 		every = 30 * time.Second
