@@ -131,7 +131,7 @@ func ConsumerSpec() bus.ConsumerSpec {
 		MaxDeliver:     20,
 		AckWait:        30 * time.Second,
 		MaxAckPending:  2048,
-		Concurrency:    16,
+		Concurrency:    64,
 	}
 }
 

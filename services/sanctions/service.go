@@ -46,6 +46,8 @@ type Policies interface {
 // Publisher publishes protobuf messages with a message id.
 type Publisher interface {
 	Publish(ctx context.Context, subject, msgID string, m proto.Message) error
+	// PublishBatch publishes several messages and waits for all their acknowledgements.
+	PublishBatch(ctx context.Context, batch []bus.Outgoing) error
 }
 
 // Config holds the service's dependencies.
@@ -126,7 +128,7 @@ func ConsumerSpec() bus.ConsumerSpec {
 		MaxDeliver:     20,
 		AckWait:        30 * time.Second,
 		MaxAckPending:  2048,
-		Concurrency:    32,
+		Concurrency:    128,
 	}
 }
 
@@ -582,10 +584,14 @@ return 1
 
 func (s *Service) publish(ctx context.Context, d *sanctionsv1.Decision) error {
 	tenant := d.GetComment().GetTenant()
-	if err := s.cfg.Publisher.Publish(ctx, bus.DecisionMade(tenant), d.GetDecisionId(), d); err != nil {
-		return err
+	// The decision and its actions go out together and are acknowledged together: one round
+	// trip instead of one per message. A failure retries the whole batch under the same ids.
+	batch := make([]bus.Outgoing, 0, 1+len(d.GetActions()))
+	batch = append(batch, bus.Outgoing{Subject: bus.DecisionMade(tenant), MsgID: d.GetDecisionId(), Msg: d})
+	for _, a := range d.GetActions() {
+		batch = append(batch, bus.Outgoing{Subject: bus.ActionRequested(tenant), MsgID: a.GetActionId(), Msg: a})
 	}
-	if err := s.publishActions(ctx, tenant, d.GetActions()); err != nil {
+	if err := s.cfg.Publisher.PublishBatch(ctx, batch); err != nil {
 		return err
 	}
 	violating := "false"

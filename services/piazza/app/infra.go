@@ -59,6 +59,11 @@ func ConnectRedis(ctx context.Context, url string) (*redis.Client, error) {
 	if err != nil {
 		return nil, fmt.Errorf("parse REDIS_URL: %w", err)
 	}
+	// Consumers handle up to 128 messages at once, each with a few Redis round trips: a pool
+	// smaller than that queues them behind each other (go-redis defaults to 10 per core).
+	if opts.PoolSize < 128 && !strings.Contains(url, "pool_size") {
+		opts.PoolSize = 128
+	}
 	c := redis.NewClient(opts)
 	pctx, cancel := context.WithTimeout(ctx, 5*time.Second)
 	defer cancel()

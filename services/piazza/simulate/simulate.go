@@ -16,6 +16,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"github.com/piazza-pa/piazza/pkg/bus"
 	"net"
 	"slices"
 	"strings"
@@ -374,6 +375,16 @@ func (c *collector) Publish(_ context.Context, _, _ string, m proto.Message) err
 	c.mu.Lock()
 	c.msgs = append(c.msgs, proto.Clone(m))
 	c.mu.Unlock()
+	return nil
+}
+
+// PublishBatch collects every message of the batch, in order.
+func (c *collector) PublishBatch(ctx context.Context, batch []bus.Outgoing) error {
+	for _, o := range batch {
+		if err := c.Publish(ctx, o.Subject, o.MsgID, o.Msg); err != nil {
+			return err
+		}
+	}
 	return nil
 }
 
