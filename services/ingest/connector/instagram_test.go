@@ -76,9 +76,16 @@ func TestInstagramPollsCommentsAndRepliesAndResumes(t *testing.T) {
 	if got := len(b.published(t)); got != 12 {
 		t.Errorf("stream holds %d, want 12", got)
 	}
+	var ge *facebook.GraphError
+	fake.FailNext(1, 400, 80002) // Instagram's rate limit
+	if _, err = poller().Poll(context.Background()); !errors.As(err, &ge) || !ge.RateLimited() {
+		t.Fatalf("80002: %v, want a rate-limit error", err)
+	}
+	if wait, alert := connector.RetryAfter(err, 1); wait < time.Minute || alert {
+		t.Errorf("80002: wait %s alert %v", wait, alert)
+	}
 	fake.ExpireToken()
 	_, err = poller().Poll(context.Background())
-	var ge *facebook.GraphError
 	if !errors.As(err, &ge) || !ge.TokenInvalid() {
 		t.Fatalf("expired token: %v", err)
 	}

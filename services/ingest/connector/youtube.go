@@ -86,7 +86,14 @@ func (y *YouTubeChannel) pollStatus(ctx context.Context, status string) (int, er
 		reachedOld := false
 		for _, th := range page.Threads {
 			threadOld := th.Top.PublishedAt.Before(mark)
-			for _, c := range append([]youtube.Comment{th.Top}, th.Replies...) {
+			replies := th.Replies
+			if th.TotalReplyCount > len(th.Replies) {
+				// commentThreads includes only the first replies; the rest are listed apart.
+				if replies, err = y.allReplies(ctx, th.Top); err != nil {
+					return 0, err
+				}
+			}
+			for _, c := range append([]youtube.Comment{th.Top}, replies...) {
 				if c.PublishedAt.Before(mark) {
 					continue
 				}
@@ -129,6 +136,29 @@ func (y *YouTubeChannel) pollStatus(ctx context.Context, status string) (int, er
 		}
 	}
 	return published, nil
+}
+
+// allReplies lists every reply of a thread.
+func (y *YouTubeChannel) allReplies(ctx context.Context, top youtube.Comment) ([]youtube.Comment, error) {
+	var out []youtube.Comment
+	token := ""
+	for {
+		page, next, err := y.Client.Replies(ctx, top.ID, token)
+		if err != nil {
+			return nil, err
+		}
+		for _, r := range page {
+			r.VideoID = top.VideoID
+			if r.ParentID == "" {
+				r.ParentID = top.ID
+			}
+			out = append(out, r)
+		}
+		if next == "" || next == token {
+			return out, nil
+		}
+		token = next
+	}
 }
 
 // YouTubeComment normalises a YouTube comment to the Comment event.

@@ -64,28 +64,40 @@ func TestYouTubePagesToTheEndAndResumes(t *testing.T) {
 	f.now = f.now.Add(time.Minute)
 	f.fake.AddComment(fakeyoutube.Comment{VideoID: "vid1", ParentID: tops[0].ID, Text: "risposta", AuthorName: "@altro", AuthorChannelID: "UC99"})
 	f.fake.AddComment(fakeyoutube.Comment{VideoID: "vid1", ParentID: tops[0].ID, Text: "Grazie della segnalazione", AuthorChannelID: "monza-yt"})
+	for i := range 6 { // more replies than commentThreads includes (5)
+		f.now = f.now.Add(time.Minute)
+		f.fake.AddComment(fakeyoutube.Comment{VideoID: "vid2", ParentID: tops[1].ID, Text: fmt.Sprint("replica ", i), AuthorName: "@r", AuthorChannelID: fmt.Sprint("UCr", i)})
+	}
 	n, err := f.poller().Poll(context.Background())
 	if err != nil {
 		t.Fatal(err)
 	}
-	if n != 12 {
-		t.Fatalf("published %d, want 9 published + 2 held + 1 reply (not the channel's own)", n)
+	if n != 18 {
+		t.Fatalf("published %d, want 9 published + 2 held + 1 reply (not the channel's own) + 6 replies", n)
 	}
 	got := f.published(t)
 	var reply *commentv1.Comment
+	more := 0
 	for _, c := range got {
-		if c.GetParentId() != "" {
+		switch c.GetParentId() {
+		case tops[0].ID:
 			reply = c
+		case tops[1].ID:
+			more++
 		}
 		if c.GetPostText() == "" || c.GetTenant() != "monza" || c.GetAuthor().GetId() == "" {
 			t.Errorf("badly normalised %v", c)
 		}
 	}
-	if reply == nil || reply.GetParentId() != tops[0].ID {
-		t.Errorf("reply missing or without parent: %v", reply)
+	if reply == nil || reply.GetPostId() != "vid1" {
+		t.Errorf("reply missing or without its video: %v", reply)
 	}
-	// Quota: 3 pages published (4+4+1... per page) + 1 held page + 2 video reads, 1 unit each.
-	if used := f.quota.Used(); used != f.fake.QuotaUsed() || used > 8 {
+	if more != 6 {
+		t.Errorf("%d of the 6 replies listed apart were published", more)
+	}
+	// Quota: 3 pages of published threads, 1 of held ones, 2 pages of replies, 2 video reads,
+	// 1 unit each.
+	if used := f.quota.Used(); used != f.fake.QuotaUsed() || used > 10 {
 		t.Errorf("quota used %d (fake counted %d); each list or video read is 1 unit", used, f.fake.QuotaUsed())
 	}
 	// A restart: new poller, same Redis; only the new comments, with one page read per status.
@@ -98,8 +110,8 @@ func TestYouTubePagesToTheEndAndResumes(t *testing.T) {
 	if used := f.fake.QuotaUsed() - before; used > 4 {
 		t.Errorf("resume used %d units; the watermark was not used", used)
 	}
-	if len(f.published(t)) != 14 {
-		t.Errorf("stream holds %d, want 14", len(f.published(t)))
+	if len(f.published(t)) != 20 {
+		t.Errorf("stream holds %d, want 20", len(f.published(t)))
 	}
 }
 

@@ -241,3 +241,49 @@ func (c *Client) Reply(ctx context.Context, parentID, text string) (string, erro
 	}
 	return res.ID, nil
 }
+
+// ParseComments reads a comments list response (the replies of a thread).
+func ParseComments(data []byte) ([]Comment, string, error) {
+	var env struct {
+		Kind          string         `json:"kind"`
+		NextPageToken string         `json:"nextPageToken"`
+		Items         *[]commentJSON `json:"items"`
+	}
+	if err := json.Unmarshal(data, &env); err != nil {
+		return nil, "", fmt.Errorf("comments: %w", err)
+	}
+	if env.Kind != "youtube#commentListResponse" || env.Items == nil {
+		return nil, "", errors.New("comments: not a commentListResponse")
+	}
+	out := make([]Comment, 0, len(*env.Items))
+	for i, cj := range *env.Items {
+		c, err := cj.comment("")
+		if err != nil {
+			return nil, "", fmt.Errorf("comments: item %d: %w", i, err)
+		}
+		out = append(out, c)
+	}
+	return out, env.NextPageToken, nil
+}
+
+// Replies lists one page of the replies to a top-level comment, for threads with more replies
+// than commentThreads includes. It costs one unit. The replies carry no video id: the caller
+// knows it from the thread.
+func (c *Client) Replies(ctx context.Context, parentID, pageToken string) ([]Comment, string, error) {
+	if err := validID("comment", parentID); err != nil {
+		return nil, "", fmt.Errorf("list replies: %w", err)
+	}
+	params := url.Values{"part": {"snippet"}, "parentId": {parentID}, "maxResults": {"100"}, "textFormat": {"plainText"}}
+	if pageToken != "" {
+		params.Set("pageToken", pageToken)
+	}
+	var raw json.RawMessage
+	if err := c.call(ctx, http.MethodGet, "comments", params, nil, ReadCost, &raw); err != nil {
+		return nil, "", fmt.Errorf("list replies of %s: %w", parentID, err)
+	}
+	out, next, err := ParseComments(raw)
+	if err != nil {
+		return nil, "", fmt.Errorf("list replies of %s: %w", parentID, err)
+	}
+	return out, next, nil
+}

@@ -53,6 +53,7 @@ func FuzzParsers(f *testing.F) {
 	f.Add([]byte(threadsPage))
 	f.Add([]byte(`{"error":{"code":403,"message":"q","errors":[{"reason":"quotaExceeded"}]}}`))
 	f.Add([]byte(`{"kind":"youtube#commentThreadListResponse","items":[]}`))
+	f.Add([]byte(`{"kind":"youtube#commentListResponse","nextPageToken":"x","items":[{"id":"a.1","snippet":{"parentId":"a","textOriginal":"t","publishedAt":"2024-05-24T10:36:55Z"}}]}`))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		if p, err := youtube.ParseThreads(data); err == nil {
 			for _, th := range p.Threads {
@@ -62,6 +63,13 @@ func FuzzParsers(f *testing.F) {
 			}
 		} else if err.Error() == "" {
 			t.Error("empty error")
+		}
+		if cs, _, err := youtube.ParseComments(data); err == nil {
+			for _, c := range cs {
+				if c.ID == "" {
+					t.Errorf("reply without id: %+v", c)
+				}
+			}
 		}
 		if e := youtube.ParseError(400, data); e == nil || e.Error() == "" {
 			t.Error("ParseError gave nothing")

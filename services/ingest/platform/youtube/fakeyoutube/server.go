@@ -246,6 +246,8 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	switch {
 	case r.Method == http.MethodGet && path == "commentThreads":
 		s.listThreads(w, q, channel)
+	case r.Method == http.MethodGet && path == "comments":
+		s.listReplies(w, q, channel)
 	case r.Method == http.MethodGet && path == "videos":
 		v, ok := s.videos[q.Get("id")]
 		items := []any{}
@@ -319,14 +321,18 @@ func (s *Server) listThreads(w http.ResponseWriter, q map[string][]string, chann
 	end := min(offset+limit, len(tops))
 	for _, c := range tops[min(offset, len(tops)):end] {
 		var replies []any
+		total := 0
 		for _, r := range s.comments {
 			if r.ParentID == c.ID && r.Status == "published" {
-				replies = append(replies, render(r))
+				total++
+				if len(replies) < includedReplies {
+					replies = append(replies, render(r))
+				}
 			}
 		}
 		item := map[string]any{"kind": "youtube#commentThread", "id": c.ID, "snippet": map[string]any{
 			"channelId": channel, "videoId": c.VideoID, "topLevelComment": render(c), "canReply": true,
-			"totalReplyCount": len(replies), "isPublic": true,
+			"totalReplyCount": total, "isPublic": true,
 		}}
 		if len(replies) > 0 {
 			item["replies"] = map[string]any{"comments": replies}
@@ -413,4 +419,65 @@ func (s *Server) reply(w http.ResponseWriter, r *http.Request, channel string) {
 	s.byID[c.ID] = c
 	s.actions = append(s.actions, Action{Kind: "reply", CommentID: parent.ID, Text: c.Text, ResultID: c.ID})
 	writeJSON(w, render(c))
+}
+
+// includedReplies is how many replies commentThreads includes per thread, as the API does.
+const includedReplies = 5
+
+func (s *Server) listReplies(w http.ResponseWriter, q map[string][]string, channel string) {
+	get := func(k string) string {
+		if v := q[k]; len(v) > 0 {
+			return v[0]
+		}
+		return ""
+	}
+	parent, ok := s.byID[get("parentId")]
+	if get("part") == "" || get("parentId") == "" {
+		writeErr(w, http.StatusBadRequest, "missingRequiredParameter", "No filter selected. Expected one of: id, parentId")
+		return
+	}
+	if !ok || s.channelOf[parent.VideoID] != channel {
+		writeErr(w, http.StatusNotFound, "parentCommentNotFound", "The parent comment could not be found.")
+		return
+	}
+	limit := 20
+	if v := get("maxResults"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 || n > 100 {
+			writeErr(w, http.StatusBadRequest, "invalidMaxResults", "maxResults must be between 1 and 100")
+			return
+		}
+		limit = n
+	}
+	if s.pageSize > 0 {
+		limit = min(limit, s.pageSize)
+	}
+	offset := 0
+	if tok := get("pageToken"); tok != "" {
+		b, err := base64.RawURLEncoding.DecodeString(tok)
+		n, err2 := strconv.Atoi(strings.TrimPrefix(string(b), "o:"))
+		if err != nil || err2 != nil || n < 0 {
+			writeErr(w, http.StatusBadRequest, "invalidPageToken", "The request specifies an invalid page token.")
+			return
+		}
+		offset = n
+	}
+	var all []*Comment
+	for _, c := range s.comments {
+		if c.ParentID == parent.ID && c.Status == "published" {
+			all = append(all, c)
+		}
+	}
+	end := min(offset+limit, len(all))
+	items := []any{}
+	for _, c := range all[min(offset, len(all)):end] {
+		r := render(c)
+		delete(r["snippet"].(map[string]any), "videoId") // replies listed on their own carry no videoId
+		items = append(items, r)
+	}
+	res := map[string]any{"kind": "youtube#commentListResponse", "items": items}
+	if end < len(all) {
+		res["nextPageToken"] = base64.RawURLEncoding.EncodeToString([]byte("o:" + strconv.Itoa(end)))
+	}
+	writeJSON(w, res)
 }
