@@ -62,7 +62,7 @@ func routingConfigFromEnv(getenv func(string) string) (RoutingConfig, error) {
 		rc.TickEvery = d
 	}
 	if addr := getenv("PIAZZA_SMTP_ADDR"); addr != "" {
-		password, err := secretValue(getenv, "PIAZZA_SMTP_PASSWORD")
+		password, err := SecretValue(getenv, "PIAZZA_SMTP_PASSWORD")
 		if err != nil {
 			errs = append(errs, err)
 		}
@@ -85,7 +85,7 @@ func routingConfigFromEnv(getenv func(string) string) (RoutingConfig, error) {
 				continue
 			}
 			tenant, office, _ := strings.Cut(target, "/")
-			secret, err := secretValue(getenv, "PIAZZA_WEBHOOK_SECRET_"+strings.ToUpper(strings.ReplaceAll(tenant, "-", "_")))
+			secret, err := SecretValue(getenv, "PIAZZA_WEBHOOK_SECRET_"+strings.ToUpper(strings.ReplaceAll(tenant, "-", "_")))
 			if err != nil {
 				errs = append(errs, err)
 			}
@@ -109,8 +109,9 @@ func routingConfigFromEnv(getenv func(string) string) (RoutingConfig, error) {
 	return rc, errors.Join(errs...)
 }
 
-// secretValue reads NAME, or the file NAME_FILE names, trimmed of a final newline.
-func secretValue(getenv func(string) string, name string) (string, error) {
+// SecretValue reads NAME, or the file NAME_FILE names, trimmed of a final newline. Secrets
+// reach a process this way, never from a policy file.
+func SecretValue(getenv func(string) string, name string) (string, error) {
 	if v := getenv(name); v != "" {
 		return v, nil
 	}

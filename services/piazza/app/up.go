@@ -39,6 +39,9 @@ type UpConfig struct {
 	ClassifierAddr, SanctionsAddr, RoutingAddr, IngestAddr string
 	// MetricsAddr serves /metrics and /healthz; empty disables it.
 	MetricsAddr string
+	// WebhookAddr serves the Meta webhook (/webhooks/meta) and the signed push endpoint
+	// (/webhooks/push); empty serves none. The app secret comes from PIAZZA_META_APP_SECRET.
+	WebhookAddr string
 	// Getenv reads the environment.
 	Getenv func(string) string
 	// Out receives the final summary; Progress the live progress line and notices.
@@ -158,7 +161,24 @@ func Up(ctx context.Context, cfg UpConfig) (err error) {
 		return fmt.Errorf("start classifier: %w", err)
 	}
 	running = append(running, cls)
-	ing, err := StartIngest(runCtx, common, cfg.IngestAddr, IngestConfig{FacebookGraphURL: fake.URL, FacebookTokens: fake.Tokens})
+	ic := IngestConfig{FacebookGraphURL: fake.URL, FacebookTokens: fake.Tokens}
+	webhook := ""
+	if cfg.WebhookAddr != "" {
+		if ic.FacebookAppSecret, err = SecretValue(cfg.Getenv, "PIAZZA_META_APP_SECRET"); err != nil {
+			return err
+		}
+		if ic.MetaVerifyToken, err = SecretValue(cfg.Getenv, "PIAZZA_META_VERIFY_TOKEN"); err != nil {
+			return err
+		}
+		if ic.WebhookListener, err = net.Listen("tcp", cfg.WebhookAddr); err != nil {
+			return fmt.Errorf("listen for webhooks on %s (choose another with --webhook-addr): %w", cfg.WebhookAddr, err)
+		}
+		webhook = "http://" + ic.WebhookListener.Addr().String() + "/webhooks/meta"
+		if ic.FacebookAppSecret == "" {
+			webhook += " (PIAZZA_META_APP_SECRET unset: every delivery is refused)"
+		}
+	}
+	ing, err := StartIngest(runCtx, common, cfg.IngestAddr, ic)
 	if err != nil {
 		return fmt.Errorf("start ingest: %w", err)
 	}
@@ -182,6 +202,9 @@ func Up(ctx context.Context, cfg UpConfig) (err error) {
 	}
 	fmt.Fprintf(cfg.Progress, "piazza up: classifier %s, sanctions %s, routing %s, ingest %s, fake Facebook %s\n",
 		cls.Addr, sn.Addr, rt.Addr, ing.Addr, fake.URL)
+	if webhook != "" {
+		fmt.Fprintf(cfg.Progress, "piazza up: Meta webhook endpoint %s\n", webhook)
+	}
 
 	nc, js, err := ConnectNATS(ns.ClientURL(), "piazza-up")
 	if err != nil {

@@ -32,15 +32,15 @@ import (
 //	YOUTUBE_DAILY_QUOTA             units per tenant per day (default 10000)
 func ingestConfig(getenv func(string) string) (app.IngestConfig, error) {
 	ic := app.IngestConfig{FacebookGraphURL: getenv("FACEBOOK_GRAPH_URL"), WebhookListen: ":8080", PollInterval: time.Minute}
-	secret, err := secretFromEnv(getenv, "PIAZZA_META_APP_SECRET")
+	secret, err := app.SecretValue(getenv, "PIAZZA_META_APP_SECRET")
 	if err != nil {
 		return ic, err
 	}
 	ic.FacebookAppSecret = secret
-	if ic.MetaVerifyToken, err = secretFromEnv(getenv, "PIAZZA_META_VERIFY_TOKEN"); err != nil {
+	if ic.MetaVerifyToken, err = app.SecretValue(getenv, "PIAZZA_META_VERIFY_TOKEN"); err != nil {
 		return ic, err
 	}
-	if ic.PushSecret, err = secretFromEnv(getenv, "PIAZZA_PUSH_SECRET"); err != nil {
+	if ic.PushSecret, err = app.SecretValue(getenv, "PIAZZA_PUSH_SECRET"); err != nil {
 		return ic, err
 	}
 	switch v := getenv("INGEST_WEBHOOK_ADDR"); v {
@@ -124,16 +124,4 @@ func tokensFile(getenv func(string) string, name string) (map[string]string, err
 		return nil, fmt.Errorf("read %s: %w", name, err)
 	}
 	return tokens, nil
-}
-
-// secretFromEnv reads NAME_FILE (a file's trimmed content) or else NAME.
-func secretFromEnv(getenv func(string) string, name string) (string, error) {
-	if path := getenv(name + "_FILE"); path != "" {
-		b, err := os.ReadFile(path)
-		if err != nil {
-			return "", fmt.Errorf("read %s_FILE: %w", name, err)
-		}
-		return strings.TrimSpace(string(b)), nil
-	}
-	return getenv(name), nil
 }

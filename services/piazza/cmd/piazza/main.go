@@ -122,6 +122,7 @@ func runUp(ctx context.Context, args []string, getenv func(string) string, stdou
 	fs.StringVar(&cfg.RoutingAddr, "routing-addr", "127.0.0.1:0", "routing gRPC listen address")
 	fs.StringVar(&cfg.IngestAddr, "ingest-addr", "127.0.0.1:0", "ingest gRPC (health) listen address")
 	fs.StringVar(&cfg.MetricsAddr, "metrics-addr", envOr(getenv, "METRICS_ADDR", "127.0.0.1:9464"), "Prometheus /metrics and /healthz listen address (empty: off)")
+	fs.StringVar(&cfg.WebhookAddr, "webhook-addr", envOr(getenv, "INGEST_WEBHOOK_ADDR", "127.0.0.1:8080"), "Meta webhook (/webhooks/meta) and signed push (/webhooks/push) listen address (empty: off); app secret from PIAZZA_META_APP_SECRET")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}

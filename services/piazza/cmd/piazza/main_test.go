@@ -19,18 +19,21 @@ import (
 // demo comment decided, actions carried out on the fake platform, requests opened.
 func TestUpDemoOnce(t *testing.T) {
 	rds := testinfra.StartRedis(t)
-	env := map[string]string{"REDIS_URL": rds.URL}
+	env := map[string]string{"REDIS_URL": rds.URL, "PIAZZA_META_APP_SECRET": "demo-app-secret"}
 	getenv := func(k string) string { return env[k] }
 	var stdout, stderr bytes.Buffer
 	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
 	defer cancel()
 	start := time.Now()
-	err := run(ctx, []string{"up", "--demo", "--once", "--data-dir", t.TempDir(), "--policies", "../../../../deploy/policies", "--metrics-addr", ""},
+	err := run(ctx, []string{"up", "--demo", "--once", "--data-dir", t.TempDir(), "--policies", "../../../../deploy/policies", "--metrics-addr", "", "--webhook-addr", "127.0.0.1:0"},
 		getenv, &stdout, &stderr)
 	if err != nil {
 		t.Fatalf("piazza up: %v\n%s", err, tail(stderr.String()))
 	}
 	t.Logf("piazza up --demo --once took %s", time.Since(start).Round(time.Millisecond))
+	if !strings.Contains(stderr.String(), "Meta webhook endpoint http://127.0.0.1:") || strings.Contains(stderr.String(), "demo-app-secret") {
+		t.Errorf("piazza up did not announce its webhook endpoint, or printed the secret:\n%s", tail(stderr.String()))
+	}
 	lines := strings.Split(strings.TrimSpace(stdout.String()), "\n")
 	var sum app.Summary
 	if err := json.Unmarshal([]byte(lines[len(lines)-1]), &sum); err != nil {
