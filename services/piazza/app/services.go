@@ -102,6 +102,20 @@ func (c Common) connect(ctx context.Context, svc *Service) (*nats.Conn, jetstrea
 	return nc, js, nil
 }
 
+// stateful opens what a consuming service needs: its own NATS connection with the streams,
+// its own Redis client, and a publisher.
+func (c Common) stateful(ctx context.Context, svc *Service) (jetstream.JetStream, *redis.Client, *bus.Publisher, error) {
+	_, js, err := c.connect(ctx, svc)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	rdb, err := c.redis(ctx, svc)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	return js, rdb, bus.NewPublisher(js, c.busTelemetry()), nil
+}
+
 func (c Common) redis(ctx context.Context, svc *Service) (*redis.Client, error) {
 	rdb, err := ConnectRedis(ctx, c.RedisURL)
 	if err != nil {
@@ -158,11 +172,7 @@ func StartSanctions(ctx context.Context, c Common, listen, classifierAddr string
 			_ = svc.Stop(context.WithoutCancel(ctx))
 		}
 	}()
-	_, js, err := c.connect(ctx, svc)
-	if err != nil {
-		return nil, err
-	}
-	rdb, err := c.redis(ctx, svc)
+	js, rdb, pub, err := c.stateful(ctx, svc)
 	if err != nil {
 		return nil, err
 	}
@@ -171,7 +181,6 @@ func StartSanctions(ctx context.Context, c Common, listen, classifierAddr string
 		return nil, err
 	}
 	svc.onStop(func(context.Context) error { return conn.Close() })
-	pub := bus.NewPublisher(js, c.busTelemetry())
 	// Decisions and erasures are remembered as long as the COMMENTS stream may redeliver or
 	// replay a comment, so that neither a strike nor an erased user's data comes back.
 	impl, err := sanctions.New(sanctions.Config{
@@ -224,15 +233,10 @@ func StartRouting(ctx context.Context, c Common, listen string, rc RoutingConfig
 	if err := rc.SLAOverrides.CheckAgainst(c.Policies); err != nil {
 		return nil, fmt.Errorf("SLA overrides: %w", err)
 	}
-	_, js, err := c.connect(ctx, svc)
+	js, rdb, pub, err := c.stateful(ctx, svc)
 	if err != nil {
 		return nil, err
 	}
-	rdb, err := c.redis(ctx, svc)
-	if err != nil {
-		return nil, err
-	}
-	pub := bus.NewPublisher(js, c.busTelemetry())
 	impl, err := routing.New(routing.Config{
 		Redis: rdb, Policies: c.Policies, Publisher: pub, KeyPrefix: c.KeyPrefix, Now: now,
 		Notifiers: notifiers, SLAOverrides: rc.SLAOverrides, EscalationEvery: rc.EscalationEvery,
@@ -283,16 +287,11 @@ func StartIngest(ctx context.Context, c Common, listen string, ic IngestConfig) 
 			_ = svc.Stop(context.WithoutCancel(ctx))
 		}
 	}()
-	_, js, err := c.connect(ctx, svc)
-	if err != nil {
-		return nil, err
-	}
-	rdb, err := c.redis(ctx, svc)
+	js, rdb, pub, err := c.stateful(ctx, svc)
 	if err != nil {
 		return nil, err
 	}
 	log := c.logger("ingest")
-	pub := bus.NewPublisher(js, c.busTelemetry())
 	meter := telemetry.MeterOrNoop(c.Telemetry.Meter).Meter("github.com/piazza-pa/piazza/services/ingest")
 	deliveries, err := meter.Int64Counter("piazza.ingest.webhook_deliveries", metric.WithDescription("Webhook deliveries, by outcome"))
 	if err != nil {
