@@ -200,6 +200,8 @@ func TestEachServiceDoesItsOwnWork(t *testing.T) {
 	ingest.consumeOne(ctx, "ACTIONS", "enforcer", "piazza.*.action.requested")
 	ingest.publish(ctx, "piazza.monza.action.completed")
 	ingest.publish(ctx, "piazza.monza.action.failed")
+	sanctions.consumeOne(ctx, "DECISIONS", "sanctions-failures", "piazza.*.action.failed")
+	ingest.publish(ctx, "piazza.monza.action.failed")
 }
 
 func TestEachServiceIsRefusedTheRest(t *testing.T) {

@@ -203,6 +203,11 @@ func StartSanctions(ctx context.Context, c Common, listen, classifierAddr string
 		return nil, err
 	}
 	svc.onStop(cons.Stop)
+	failures, err := bus.Consume(ctx, js, sanctions.FailureConsumerSpec(), c.consumerDeps("sanctions", pub), impl.HandleActionFailure, c.middlewares()...)
+	if err != nil {
+		return nil, err
+	}
+	svc.onStop(failures.Stop)
 	hs.SetServingStatus("", healthpb.HealthCheckResponse_SERVING)
 	return svc, nil
 }
