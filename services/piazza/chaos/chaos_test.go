@@ -46,7 +46,7 @@ type proc struct {
 	cmd *exec.Cmd
 }
 
-func (p *proc) start(t *testing.T) {
+func (p *proc) start(t testing.TB) {
 	t.Helper()
 	p.mu.Lock()
 	defer p.mu.Unlock()
@@ -70,7 +70,7 @@ func (p *proc) kill() {
 	p.cmd = nil
 }
 
-func (p *proc) waitHealthy(t *testing.T, bin string) {
+func (p *proc) waitHealthy(t testing.TB, bin string) {
 	t.Helper()
 	testinfra.Eventually(t, 30*time.Second, func() error {
 		out, err := exec.Command(bin, "healthcheck", "--addr", p.addr, "--timeout", "500ms").CombinedOutput()
@@ -81,7 +81,7 @@ func (p *proc) waitHealthy(t *testing.T, bin string) {
 	})
 }
 
-func freeAddr(t *testing.T) string {
+func freeAddr(t testing.TB) string {
 	t.Helper()
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -91,7 +91,7 @@ func freeAddr(t *testing.T) string {
 	return l.Addr().String()
 }
 
-func buildBinary(t *testing.T) string {
+func buildBinary(t testing.TB) string {
 	t.Helper()
 	bin := filepath.Join(t.TempDir(), "piazza")
 	out, err := exec.Command("go", "build", "-o", bin, "github.com/piazza-pa/piazza/services/piazza/cmd/piazza").CombinedOutput()

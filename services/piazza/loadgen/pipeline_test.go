@@ -171,4 +171,12 @@ func BenchmarkPipeline(b *testing.B) {
 	b.ReportMetric(res.Throughput, "comments/s")
 	b.ReportMetric(res.Throughput/raw, "ratio")
 	b.ReportMetric(res.Decision.P99, "p99-ms")
+	// Latency at half the throughput just measured, paced: what a user sees below saturation.
+	half, err := loadgen.Run(ctx, nc, js, loadgen.Config{Tenants: []string{"maglione", "bussero", "canegrate", "monza", "crespiatica"},
+		Count: n / 2, Rate: res.Throughput / 2, Wait: 5 * time.Minute, RunID: "half"})
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.ReportMetric(half.Decision.P50, "p50-ms-at-half-rate")
+	b.ReportMetric(half.Decision.P99, "p99-ms-at-half-rate")
 }
