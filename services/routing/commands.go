@@ -58,7 +58,7 @@ func (s *Service) mutate(ctx context.Context, tenant, id string, change func(*ro
 		if err != nil {
 			return nil, err
 		}
-		err = st.commit(ctx, next, ev, s.nextCheck(t, next, now))
+		err = st.commit(ctx, r, next, ev, s.nextCheck(t, next, now))
 		if errors.Is(err, errConflict) {
 			continue
 		}

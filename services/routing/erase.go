@@ -76,6 +76,9 @@ func (s *Service) EraseReporter(ctx context.Context, tenant, pseudonym string) (
 			if err := st.rdb.ZRem(ctx, st.indexKey(tenant), id).Err(); err != nil {
 				return removed, fmt.Errorf("erase request: %w", err)
 			}
+			if err := st.forget(ctx, r); err != nil {
+				return removed, err
+			}
 			removed++
 			offset-- // the index shrank under the cursor
 		}

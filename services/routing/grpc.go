@@ -87,11 +87,7 @@ func (g *GRPCServer) ListRequests(ctx context.Context, req *routingv1.ListReques
 // overdue reports a request past its first-answer deadline that the office has not answered;
 // a paused clock is not overdue.
 func overdue(r *routingv1.Request, now time.Time) bool {
-	switch r.GetState() {
-	case routingv1.State_STATE_ACKNOWLEDGED, routingv1.State_STATE_ASSIGNED, routingv1.State_STATE_REOPENED, routingv1.State_STATE_RECEIVED:
-		return r.GetFirstAnswerDue() != nil && now.After(r.GetFirstAnswerDue().AsTime())
-	}
-	return false
+	return awaitingAnswer(r) && now.After(r.GetFirstAnswerDue().AsTime())
 }
 
 // GetRequest returns one request and its history.

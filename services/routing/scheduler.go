@@ -358,7 +358,7 @@ func (s *Service) fire(ctx context.Context, t *policy.Tenant, r *routingv1.Reque
 	if err != nil {
 		return false, err
 	}
-	err = s.store().commit(ctx, next, ev, s.nextCheck(t, next, now))
+	err = s.store().commit(ctx, r, next, ev, s.nextCheck(t, next, now))
 	if errors.Is(err, errConflict) {
 		return false, nil // another replica recorded this step; it was delivered under the same id
 	}

@@ -76,6 +76,9 @@ type Config struct {
 	Logger   *slog.Logger
 	Tracer   trace.TracerProvider
 	Meter    metric.MeterProvider
+	// GaugeRefresh bounds how often a metrics scrape reads the request counts from Redis
+	// (default 15 s).
+	GaugeRefresh time.Duration
 }
 
 // Service is the routing service.
@@ -100,6 +103,9 @@ func New(cfg Config) (*Service, error) {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
+	if cfg.GaugeRefresh <= 0 {
+		cfg.GaugeRefresh = 15 * time.Second
+	}
 	if cfg.EscalationEvery.Amount <= 0 {
 		cfg.EscalationEvery = policy.Span{Amount: 2, Unit: "wd"}
 	}
@@ -118,6 +124,11 @@ func New(cfg Config) (*Service, error) {
 		Int64Counter("piazza.routing.milestones", metric.WithDescription("Scheduler milestones fired (notifications, warnings, escalation steps), by tenant, event and step"))
 	if err != nil {
 		return nil, fmt.Errorf("routing metrics: %w", err)
+	}
+	if cfg.Meter != nil {
+		if err := s.registerGauges(cfg.Meter); err != nil {
+			return nil, err
+		}
 	}
 	return s, nil
 }

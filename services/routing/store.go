@@ -50,6 +50,58 @@ func (st store) recurringKey(tenant, week string) string {
 // hash tag: it is touched alone, never inside a script with a tenant's keys.
 func (st store) tenantsKey() string { return st.prefix + "routing-tenants" }
 
+// statsKey is a HASH of the tenant's request counts by "office|state".
+func (st store) statsKey(tenant string) string { return st.prefix + "request-stats:{" + tenant + "}" }
+
+// dueKey is a ZSET of the tenant's requests awaiting the office's answer, member "office|id",
+// score the first-answer deadline: the overdue ones are those scored before now.
+func (st store) dueKey(tenant string) string { return st.prefix + "request-due:{" + tenant + "}" }
+
+// forget takes an erased request out of the counts and the awaiting set.
+func (st store) forget(ctx context.Context, r *routingv1.Request) error {
+	_, err := st.rdb.TxPipelined(ctx, func(p redis.Pipeliner) error {
+		p.HIncrBy(ctx, st.statsKey(r.GetTenant()), statsField(r), -1)
+		if m := dueMember(r); m != "" {
+			p.ZRem(ctx, st.dueKey(r.GetTenant()), m)
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("erase request counts: %w", err)
+	}
+	return nil
+}
+
+// statsField is the request's field in the counts by office and state.
+func statsField(r *routingv1.Request) string {
+	return r.GetOffice() + "|" + strings.ToLower(strings.TrimPrefix(r.GetState().String(), "STATE_"))
+}
+
+// awaitingAnswer reports whether the office owes the request an answer on a running clock
+// (the states overdue() looks at).
+func awaitingAnswer(r *routingv1.Request) bool {
+	switch r.GetState() {
+	case routingv1.State_STATE_RECEIVED, routingv1.State_STATE_ACKNOWLEDGED, routingv1.State_STATE_ASSIGNED, routingv1.State_STATE_REOPENED:
+		return r.GetFirstAnswerDue() != nil
+	}
+	return false
+}
+
+// dueMember is the request's member of the awaiting set, empty when it awaits nothing.
+func dueMember(r *routingv1.Request) string {
+	if !awaitingAnswer(r) {
+		return ""
+	}
+	return r.GetOffice() + "|" + r.GetRequestId()
+}
+
+func dueScore(r *routingv1.Request) int64 {
+	if !awaitingAnswer(r) {
+		return 0
+	}
+	return r.GetFirstAnswerDue().AsTime().UnixMilli()
+}
+
 // openScript stores a new request with its first event, its indexes and its recurring-problem
 // count, once: a second call for the same id changes nothing and returns 0.
 var openScript = redis.NewScript(`
@@ -61,6 +113,8 @@ if ARGV[6] ~= '' then
   redis.call('ZINCRBY', KEYS[5], 1, ARGV[6])
   redis.call('EXPIRE', KEYS[5], ARGV[7])
 end
+redis.call('HINCRBY', KEYS[6], ARGV[8], 1)
+if ARGV[9] ~= '' then redis.call('ZADD', KEYS[7], ARGV[10], ARGV[9]) end
 return 1
 `)
 
@@ -81,9 +135,11 @@ func (st store) open(ctx context.Context, req *routingv1.Request, ev *routingv1.
 		return false, fmt.Errorf("register tenant: %w", err)
 	}
 	n, err := openScript.Run(ctx, st.rdb,
-		[]string{st.requestKey(t, id), st.eventsKey(t, id), st.indexKey(t), st.deadlinesKey(t), st.recurringKey(t, isoWeek(req.GetReceivedAt().AsTime()))},
+		[]string{st.requestKey(t, id), st.eventsKey(t, id), st.indexKey(t), st.deadlinesKey(t), st.recurringKey(t, isoWeek(req.GetReceivedAt().AsTime())),
+			st.statsKey(t), st.dueKey(t)},
 		reqData, evData, req.GetReceivedAt().AsTime().UnixMilli(), nextCheck.UnixMilli(), id,
 		recurringMember, int64(recurringTTL/time.Second),
+		statsField(req), dueMember(req), dueScore(req),
 	).Int()
 	if err != nil {
 		return false, fmt.Errorf("open request: %w", err)
@@ -135,13 +191,21 @@ if tonumber(ARGV[4]) < 0 then
 else
   redis.call('ZADD', KEYS[3], ARGV[4], ARGV[5])
 end
+if ARGV[6] ~= ARGV[7] then
+  redis.call('HINCRBY', KEYS[4], ARGV[6], -1)
+  redis.call('HINCRBY', KEYS[4], ARGV[7], 1)
+end
+if ARGV[8] ~= '' then redis.call('ZREM', KEYS[5], ARGV[8]) end
+if ARGV[9] ~= '' then redis.call('ZADD', KEYS[5], ARGV[10], ARGV[9]) end
 return 1
 `)
 
-// commit stores next, the result of applying ev to the request at version next.Version-1.
-// nextCheck is when the scheduler looks at the request again; the zero time takes it off the
-// schedule. It returns errConflict when another writer got there first.
-func (st store) commit(ctx context.Context, next *routingv1.Request, ev *routingv1.RequestEvent, nextCheck time.Time) error {
+// commit stores next, the result of applying ev to prev (the request at version
+// next.Version-1). nextCheck is when the scheduler looks at the request again; the zero time
+// takes it off the schedule. The tenant's counts by office and state, and its set of requests
+// awaiting an answer, change in the same script. It returns errConflict when another writer
+// got there first.
+func (st store) commit(ctx context.Context, prev, next *routingv1.Request, ev *routingv1.RequestEvent, nextCheck time.Time) error {
 	reqData, err := proto.Marshal(next)
 	if err != nil {
 		return fmt.Errorf("encode request: %w", err)
@@ -156,8 +220,9 @@ func (st store) commit(ctx context.Context, next *routingv1.Request, ev *routing
 	}
 	t, id := next.GetTenant(), next.GetRequestId()
 	n, err := commitScript.Run(ctx, st.rdb,
-		[]string{st.requestKey(t, id), st.eventsKey(t, id), st.deadlinesKey(t)},
+		[]string{st.requestKey(t, id), st.eventsKey(t, id), st.deadlinesKey(t), st.statsKey(t), st.dueKey(t)},
 		next.GetVersion()-1, reqData, evData, score, id,
+		statsField(prev), statsField(next), dueMember(prev), dueMember(next), dueScore(next),
 	).Int()
 	if err != nil {
 		return fmt.Errorf("commit request: %w", err)
