@@ -6,6 +6,7 @@ package ingest
 import (
 	"context"
 	"fmt"
+	"go.opentelemetry.io/otel/attribute"
 	"log/slog"
 	"net"
 	"net/http"
@@ -88,6 +89,8 @@ type Deps struct {
 	Deliveries metric.Int64Counter
 	// Now is the clock; time.Now when nil.
 	Now func() time.Time
+	// Meter receives the platforms' rate-limit usage (piazza.ingest.platform_usage); may be nil.
+	Meter metric.MeterProvider
 }
 
 // Connectors is what Build assembles.
@@ -107,6 +110,14 @@ type builder struct {
 	posts   *connector.PostTexts
 	budgets *connector.Budgets
 	out     *Connectors
+	// usage reports each page's or channel's share of its rate limit or quota, in percent.
+	usage []usageSource
+}
+
+// usageSource is one page's or channel's rate-limit usage.
+type usageSource struct {
+	platform, id string
+	percent      func() int
 }
 
 // pollTenant returns the tenant of a page to poll, false when polling is off or no tenant maps
@@ -150,7 +161,39 @@ func Build(cfg Config, d Deps) (*Connectors, error) {
 		return nil, err
 	}
 	b.out.Webhooks = b.webhooks(fbPages)
+	if d.Meter != nil {
+		if err := b.observeUsage(d.Meter); err != nil {
+			return nil, err
+		}
+	}
 	return b.out, nil
+}
+
+// observeUsage exports piazza.ingest.platform_usage{platform, page}: the highest share of a
+// rate limit or daily quota the platform reports for the page, so a dashboard shows the
+// headroom left before the platform throttles.
+func (b *builder) observeUsage(mp metric.MeterProvider) error {
+	g, err := mp.Meter("github.com/piazza-pa/piazza/services/ingest").Int64ObservableGauge("piazza.ingest.platform_usage",
+		metric.WithUnit("%"), metric.WithDescription("Share of the platform's rate limit or daily quota used, by platform and page, in percent"))
+	if err != nil {
+		return fmt.Errorf("ingest metrics: %w", err)
+	}
+	sources := b.usage
+	_, err = mp.Meter("github.com/piazza-pa/piazza/services/ingest").RegisterCallback(func(_ context.Context, o metric.Observer) error {
+		highest := map[[2]string]int{}
+		for _, s := range sources {
+			k := [2]string{s.platform, s.id}
+			highest[k] = max(highest[k], s.percent())
+		}
+		for k, v := range highest {
+			o.ObserveInt64(g, int64(v), metric.WithAttributes(attribute.String("platform", k[0]), attribute.String("page", k[1])))
+		}
+		return nil
+	}, g)
+	if err != nil {
+		return fmt.Errorf("ingest metrics: %w", err)
+	}
+	return nil
 }
 
 func (b *builder) graph(token string, hc *http.Client) (*facebook.Client, error) {
@@ -165,6 +208,7 @@ func (b *builder) facebook() (map[string]*facebook.Client, error) {
 			return nil, fmt.Errorf("facebook page %s: %w", page, err)
 		}
 		pages[page] = fb
+		b.usage = append(b.usage, usageSource{"facebook", page, func() int { return fb.Usage().Percent() }})
 		tenant, ok := b.pollTenant("facebook", page)
 		if !ok {
 			continue
@@ -174,6 +218,7 @@ func (b *builder) facebook() (map[string]*facebook.Client, error) {
 		if err != nil {
 			return nil, fmt.Errorf("facebook page %s: %w", page, err)
 		}
+		b.usage = append(b.usage, usageSource{"facebook", page, func() int { return pc.Usage().Percent() }})
 		b.out.Pollers = append(b.out.Pollers, &connector.FacebookPage{Client: pc, PageID: page, Tenant: tenant, Cursors: b.d.Cursors,
 			Sink: b.d.Sink, Posts: b.posts, Window: b.cfg.PollWindow, Now: b.d.Now})
 	}
@@ -229,6 +274,8 @@ func (b *builder) youtube() error {
 			return fmt.Errorf("youtube channel %s: %w", channel, err)
 		}
 		channels[channel] = yt
+		quota := quotas[quotaKey]
+		b.usage = append(b.usage, usageSource{"youtube", channel, quota.UsedPercent})
 		tenant, ok := b.pollTenant("youtube", channel)
 		if !ok {
 			continue

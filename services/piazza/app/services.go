@@ -305,6 +305,7 @@ func StartIngest(ctx context.Context, c Common, listen string, ic IngestConfig) 
 	conns, err := ingest.Build(ic, ingest.Deps{
 		Sink:    &connector.Sink{Redis: rdb, KeyPrefix: c.KeyPrefix, Publisher: replay.BusPublisher{Bus: pub}},
 		Cursors: connector.Cursors{Redis: rdb, KeyPrefix: c.KeyPrefix},
+		Meter:   c.Telemetry.Meter,
 		TenantFor: func(platform, id string) (string, bool) {
 			t, ok := c.Policies.Current().TenantForPage(platform, id)
 			if !ok {

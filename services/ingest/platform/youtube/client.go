@@ -165,6 +165,17 @@ func (q *Quota) SpendKeeping(units, keep int) error {
 	return nil
 }
 
+// UsedPercent is the share of today's budget spent, 100 while the API has said quotaExceeded.
+func (q *Quota) UsedPercent() int {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	now := q.roll()
+	if now.Before(q.until) || q.daily <= 0 {
+		return 100
+	}
+	return q.used * 100 / q.daily
+}
+
 // exhausted records the API's own quotaExceeded: no call until the next reset.
 func (q *Quota) exhausted() time.Time {
 	q.mu.Lock()
