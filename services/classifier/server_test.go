@@ -8,6 +8,7 @@ import (
 	"net"
 	"os"
 	"runtime"
+	"strings"
 	"testing"
 
 	"google.golang.org/grpc"
@@ -250,4 +251,57 @@ func TestCompiledPoliciesFitInMemory(t *testing.T) {
 		t.Errorf("compiled policies hold %d MB, want under 100 MB", used>>20)
 	}
 	runtime.KeepAlive(s)
+}
+
+// BenchmarkTenantsMemory measures the heap the policies of N Comuni hold in the classifier:
+// N copies of Monza's file under their own codes and pages, loaded and served.
+func BenchmarkTenantsMemory(b *testing.B) {
+	monza, err := os.ReadFile(policyDir + "/monza.yaml")
+	if err != nil {
+		b.Fatal(err)
+	}
+	baseline, err := os.ReadFile(policyDir + "/_baseline.yaml")
+	if err != nil {
+		b.Fatal(err)
+	}
+	engine, err := rules.NewEngine()
+	if err != nil {
+		b.Fatal(err)
+	}
+	for _, n := range []int{5, 100, 1000} {
+		b.Run(fmt.Sprint(n, "-tenants"), func(b *testing.B) {
+			dir := b.TempDir()
+			if err := os.WriteFile(dir+"/_baseline.yaml", baseline, 0o644); err != nil {
+				b.Fatal(err)
+			}
+			for i := 0; i < n; i++ {
+				code := fmt.Sprintf("comune%04d", i)
+				text := strings.ReplaceAll(string(monza), "monza", code)
+				if err := os.WriteFile(dir+"/"+code+".yaml", []byte(text), 0o644); err != nil {
+					b.Fatal(err)
+				}
+			}
+			var heap uint64
+			for b.Loop() {
+				runtime.GC()
+				var before, after runtime.MemStats
+				runtime.ReadMemStats(&before)
+				set, err := policy.LoadDir(dir)
+				if err != nil {
+					b.Fatal(err)
+				}
+				s, err := classifier.NewServer(engine, livepolicy.Static(set), nil, nil)
+				if err != nil {
+					b.Fatal(err)
+				}
+				runtime.GC()
+				runtime.ReadMemStats(&after)
+				heap = after.HeapAlloc - before.HeapAlloc
+				runtime.KeepAlive(s)
+				runtime.KeepAlive(set)
+			}
+			b.ReportMetric(float64(heap)/(1<<20), "MB")
+			b.ReportMetric(float64(heap)/float64(n)/1024, "KB/tenant")
+		})
+	}
 }

@@ -3,6 +3,8 @@ package routing
 import (
 	"context"
 	"fmt"
+	"strconv"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -35,6 +37,8 @@ type benchEnv struct {
 	next  int
 	clock time.Time
 	mu    sync.Mutex
+	// redisBytesPerRequest is what one open request costs in Redis's memory.
+	redisBytesPerRequest float64
 }
 
 func (e *benchEnv) now() time.Time { e.mu.Lock(); defer e.mu.Unlock(); return e.clock }
@@ -67,6 +71,7 @@ func newBenchEnv(b *testing.B) *benchEnv {
 	if err := openScript.Load(ctx, st.rdb).Err(); err != nil { // pipelines only send EVALSHA
 		b.Fatal(err)
 	}
+	before := usedMemory(b, st.rdb)
 	const batch = 2000
 	for start := 0; start < benchOpen; start += batch {
 		pipe := st.rdb.Pipeline()
@@ -96,8 +101,10 @@ func newBenchEnv(b *testing.B) *benchEnv {
 			reqData, _ := proto.Marshal(stored)
 			evData, _ := proto.Marshal(opened)
 			openScript.Run(ctx, pipe,
-				[]string{st.requestKey("monza", id), st.eventsKey("monza", id), st.indexKey("monza"), st.deadlinesKey("monza"), st.recurringKey("monza", isoWeek(received))},
-				reqData, evData, received.UnixMilli(), d.GetAckDue().AsTime().UnixMilli(), id, "roads|via borgazzi", int64(recurringTTL/time.Second))
+				[]string{st.requestKey("monza", id), st.eventsKey("monza", id), st.indexKey("monza"), st.deadlinesKey("monza"), st.recurringKey("monza", isoWeek(received)),
+					st.statsKey("monza"), st.dueKey("monza")},
+				reqData, evData, received.UnixMilli(), d.GetAckDue().AsTime().UnixMilli(), id, "roads|via borgazzi", int64(recurringTTL/time.Second),
+				statsField(stored), dueMember(stored), dueScore(stored))
 		}
 		if _, err := pipe.Exec(ctx); err != nil {
 			b.Fatal(err)
@@ -106,7 +113,28 @@ func newBenchEnv(b *testing.B) *benchEnv {
 	if n, err := st.rdb.ZCard(ctx, st.deadlinesKey("monza")).Result(); err != nil || n != benchOpen {
 		b.Fatalf("%d requests scheduled (%v), want %d", n, err, benchOpen)
 	}
+	e.redisBytesPerRequest = float64(usedMemory(b, st.rdb)-before) / benchOpen
 	return e
+}
+
+// usedMemory is Redis's used_memory, in bytes.
+func usedMemory(b *testing.B, rdb redis.UniversalClient) int64 {
+	b.Helper()
+	info, err := rdb.Info(context.Background(), "memory").Result()
+	if err != nil {
+		b.Fatal(err)
+	}
+	for _, line := range strings.Split(info, "\n") {
+		if v, ok := strings.CutPrefix(strings.TrimSpace(line), "used_memory:"); ok {
+			n, err := strconv.ParseInt(v, 10, 64)
+			if err != nil {
+				b.Fatal(err)
+			}
+			return n
+		}
+	}
+	b.Fatal("INFO memory has no used_memory")
+	return 0
 }
 
 // BenchmarkRouting measures, against 100,000 open requests: one scheduler tick with nothing due
@@ -116,6 +144,12 @@ func newBenchEnv(b *testing.B) *benchEnv {
 func BenchmarkRouting(b *testing.B) {
 	e := newBenchEnv(b)
 	ctx := context.Background()
+	// What the 100,000 open requests cost in Redis's memory (the service itself keeps none).
+	b.Run("redis-memory", func(b *testing.B) {
+		for b.Loop() {
+		}
+		b.ReportMetric(e.redisBytesPerRequest, "bytes/open-request")
+	})
 
 	// Baselines in the same run: one read round trip to the same Redis (what an idle tick is
 	// made of), and one durable write (the server logs every write to its append-only file).
