@@ -39,6 +39,19 @@ type Message struct {
 	Sequence uint64
 	// NumDelivered counts deliveries, this one included.
 	NumDelivered uint64
+
+	// ctx is the context of the message's own trace; ConsumeBatch sets it (see Context).
+	ctx context.Context
+}
+
+// Context is the context of the message's own trace, with its handling deadline: a BatchHandler
+// starts the spans of one message from it. It is context.Background for a message that was not
+// delivered by ConsumeBatch.
+func (m *Message) Context() context.Context {
+	if m.ctx == nil {
+		return context.Background()
+	}
+	return m.ctx
 }
 
 // Handler handles one message. Returning nil acknowledges it; an error made with Permanent sends
@@ -135,6 +148,9 @@ type Consumer struct {
 	sem     chan struct{}
 	stopped chan struct{}
 	once    sync.Once
+	// closed runs once no more messages will be delivered, before Stop waits for those in
+	// flight; a batch consumer flushes its last batch there.
+	closed func()
 
 	lagReg  metric.Registration
 	lagMu   sync.Mutex
@@ -160,6 +176,37 @@ type consumerMetrics struct {
 // Handling contexts derive from ctx's values but are not cancelled by Stop, so that a message in
 // flight finishes and is acknowledged during a drain.
 func Consume(ctx context.Context, js jetstream.JetStream, spec ConsumerSpec, deps ConsumerDeps, h Handler, mws ...Middleware) (*Consumer, error) {
+	c, deps, m, err := newConsumer(ctx, js, spec, deps)
+	if err != nil {
+		return nil, err
+	}
+	spec = c.spec
+	for i := len(mws) - 1; i >= 0; i-- {
+		h = mws[i](h)
+	}
+	c.sem = make(chan struct{}, spec.Concurrency)
+	base := context.WithoutCancel(ctx)
+	cc, err := c.cons.Consume(func(jm jetstream.Msg) {
+		c.sem <- struct{}{}
+		c.wg.Add(1)
+		go func() {
+			defer func() { <-c.sem; c.wg.Done() }()
+			start := time.Now()
+			outcome := c.handle(base, jm, h, deps)
+			m.observe(base, spec, jm.Subject(), outcome, start)
+		}()
+	}, jetstream.PullMaxMessages(spec.Concurrency*2))
+	if err != nil {
+		return nil, fmt.Errorf("consume %s: %w", spec.Durable, err)
+	}
+	if err := c.started(cc, deps); err != nil {
+		return nil, err
+	}
+	return c, nil
+}
+
+// newConsumer applies the defaults, creates or updates the durable consumer and its metrics.
+func newConsumer(ctx context.Context, js jetstream.JetStream, spec ConsumerSpec, deps ConsumerDeps) (*Consumer, ConsumerDeps, consumerMetrics, error) {
 	spec.defaults()
 	if deps.Logger == nil {
 		deps.Logger = slog.New(slog.DiscardHandler)
@@ -178,41 +225,33 @@ func Consume(ctx context.Context, js jetstream.JetStream, spec ConsumerSpec, dep
 	}
 	cons, err := js.CreateOrUpdateConsumer(ctx, spec.Stream, cfg)
 	if err != nil {
-		return nil, fmt.Errorf("consumer %s on %s: %w", spec.Durable, spec.Stream, err)
+		return nil, deps, consumerMetrics{}, fmt.Errorf("consumer %s on %s: %w", spec.Durable, spec.Stream, err)
 	}
 	m, err := newConsumerMetrics(deps.Meter)
 	if err != nil {
-		return nil, err
+		return nil, deps, consumerMetrics{}, err
 	}
-	for i := len(mws) - 1; i >= 0; i-- {
-		h = mws[i](h)
-	}
-	c := &Consumer{spec: spec, sem: make(chan struct{}, spec.Concurrency), stopped: make(chan struct{}), cons: cons}
-	base := context.WithoutCancel(ctx)
-	cc, err := cons.Consume(func(jm jetstream.Msg) {
-		c.sem <- struct{}{}
-		c.wg.Add(1)
-		go func() {
-			defer func() { <-c.sem; c.wg.Done() }()
-			start := time.Now()
-			outcome := c.handle(base, jm, h, deps)
-			tenant, _, _, _ := ParseSubject(jm.Subject())
-			attrs := metric.WithAttributes(attribute.String("stream", spec.Stream), attribute.String("consumer", spec.Durable), attribute.String("tenant", tenant))
-			m.handled.Add(base, 1, attrs, metric.WithAttributes(attribute.String("outcome", outcome)))
-			m.duration.Record(base, time.Since(start).Seconds(), attrs)
-		}()
-	}, jetstream.PullMaxMessages(spec.Concurrency*2))
-	if err != nil {
-		return nil, fmt.Errorf("consume %s: %w", spec.Durable, err)
-	}
+	return &Consumer{spec: spec, stopped: make(chan struct{}), cons: cons}, deps, m, nil
+}
+
+// started records the running consume context and starts exporting the consumer's lag.
+func (c *Consumer) started(cc jetstream.ConsumeContext, deps ConsumerDeps) error {
 	c.cc = cc
 	if deps.Meter != nil {
 		if err := c.observeLag(deps.Meter); err != nil {
 			cc.Stop()
-			return nil, err
+			return err
 		}
 	}
-	return c, nil
+	return nil
+}
+
+// observe counts one handled message by outcome and records how long it took.
+func (m consumerMetrics) observe(ctx context.Context, spec ConsumerSpec, subject, outcome string, start time.Time) {
+	tenant, _, _, _ := ParseSubject(subject)
+	attrs := metric.WithAttributes(attribute.String("stream", spec.Stream), attribute.String("consumer", spec.Durable), attribute.String("tenant", tenant))
+	m.handled.Add(ctx, 1, attrs, metric.WithAttributes(attribute.String("outcome", outcome)))
+	m.duration.Record(ctx, time.Since(start).Seconds(), attrs)
 }
 
 // observeLag exports the consumer's backlog as gauges read at collection time: messages not yet
@@ -284,6 +323,17 @@ func newConsumerMetrics(mp metric.MeterProvider) (consumerMetrics, error) {
 
 // handle runs h on one message and settles it; it returns the outcome for metrics.
 func (c *Consumer) handle(base context.Context, jm jetstream.Msg, h Handler, deps ConsumerDeps) string {
+	msg, ctx, span := c.receive(base, jm, deps)
+	defer span.End()
+	hctx, cancel := context.WithTimeout(ctx, c.spec.HandlerTimeout)
+	err := h(hctx, msg)
+	cancel()
+	return c.settle(ctx, span, jm, msg, err, deps)
+}
+
+// receive turns a delivery into a Message and starts its processing span in the trace its
+// headers carry.
+func (c *Consumer) receive(base context.Context, jm jetstream.Msg, deps ConsumerDeps) (*Message, context.Context, trace.Span) {
 	msg := &Message{Subject: jm.Subject(), Data: jm.Data(), Header: jm.Headers()}
 	if msg.Header == nil {
 		msg.Header = nats.Header{}
@@ -300,10 +350,12 @@ func (c *Consumer) handle(base context.Context, jm jetstream.Msg, h Handler, dep
 			attribute.String("messaging.consumer.group.name", c.spec.Durable),
 			attribute.Int64("messaging.nats.delivered", int64(msg.NumDelivered)),
 		))
-	defer span.End()
-	hctx, cancel := context.WithTimeout(ctx, c.spec.HandlerTimeout)
-	err := h(hctx, msg)
-	cancel()
+	return msg, ctx, span
+}
+
+// settle acknowledges a handled message, retries it after a delay, or dead-letters it, as err
+// says; it returns the outcome for metrics.
+func (c *Consumer) settle(ctx context.Context, span trace.Span, jm jetstream.Msg, msg *Message, err error, deps ConsumerDeps) string {
 	if err == nil {
 		if aerr := jm.Ack(); aerr != nil {
 			deps.Logger.WarnContext(ctx, "ack failed; the message will be redelivered", "consumer", c.spec.Durable, "err", aerr)
@@ -356,6 +408,9 @@ func (c *Consumer) Stop(ctx context.Context) error {
 		c.cc.Drain()
 		go func() {
 			<-c.cc.Closed()
+			if c.closed != nil {
+				c.closed()
+			}
 			c.wg.Wait()
 			close(c.stopped)
 		}()

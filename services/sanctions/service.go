@@ -294,6 +294,22 @@ type hit struct {
 
 // apply climbs the ladders of the violated categories and builds the decision.
 func (s *Service) apply(ctx context.Context, tenant *policy.Tenant, c *commentv1.Comment, v *classifierv1.Verdict, at, now time.Time) (*sanctionsv1.Decision, error) {
+	hits, vs := violations(tenant, v)
+	counts, err := s.strikes.Record(ctx, strikeSubject(c), c.GetCommentId(), at, now, vs)
+	if err != nil {
+		return nil, err
+	}
+	return s.build(tenant, c, v, hits, counts, now), nil
+}
+
+// strikeSubject names the comment's author for the strike counters.
+func strikeSubject(c *commentv1.Comment) strikes.Subject {
+	return strikes.Subject{Tenant: c.GetTenant(), Platform: comments.PlatformName(c.GetPlatform()), Pseudonym: c.GetAuthor().GetPseudonym()}
+}
+
+// violations lists the tenant's categories the verdict violates and the strikes they count:
+// one per group, with the longest window among its categories.
+func violations(tenant *policy.Tenant, v *classifierv1.Verdict) ([]hit, []strikes.Violation) {
 	var hits []hit
 	seenCat := map[string]bool{}
 	for _, cs := range v.GetCategories() {
@@ -326,11 +342,11 @@ func (s *Service) apply(ctx context.Context, tenant *policy.Tenant, c *commentv1
 	for i, g := range groups {
 		vs[i] = strikes.Violation{Group: g, Window: windows[g]}
 	}
-	sub := strikes.Subject{Tenant: c.GetTenant(), Platform: comments.PlatformName(c.GetPlatform()), Pseudonym: c.GetAuthor().GetPseudonym()}
-	counts, err := s.strikes.Record(ctx, sub, c.GetCommentId(), at, now, vs)
-	if err != nil {
-		return nil, err
-	}
+	return hits, vs
+}
+
+// build makes the decision from the violated categories and the strike numbers the comment got.
+func (s *Service) build(tenant *policy.Tenant, c *commentv1.Comment, v *classifierv1.Verdict, hits []hit, counts []strikes.Count, now time.Time) *sanctionsv1.Decision {
 	countOf := map[string]int{}
 	for _, cnt := range counts {
 		countOf[cnt.Group] = cnt.Strikes
@@ -399,7 +415,7 @@ func (s *Service) apply(ctx context.Context, tenant *policy.Tenant, c *commentv1
 	} else {
 		d.Actions = all
 	}
-	return d, nil
+	return d
 }
 
 // blockSpec merges the blocks of several steps: an indefinite block wins over any duration,
@@ -525,41 +541,65 @@ func (s *Service) platformActions(tenant *policy.Tenant, c *commentv1.Comment, d
 // none undoes an operator's later work: a resolved review is not queued again and a lifted block
 // is not recorded again.
 func (s *Service) record(ctx context.Context, d *sanctionsv1.Decision) error {
-	c := d.GetComment()
-	u := s.keys.user(c.GetTenant(), c.GetAuthor().GetPseudonym(), comments.PlatformName(c.GetPlatform()))
-	var queued *redis.Cmd
+	var rec recording
 	_, err := s.cfg.Redis.Pipelined(ctx, func(p redis.Pipeliner) error {
-		p.SAdd(ctx, u.decisions(), d.GetDecisionId())
-		if d.GetReview() {
-			data, err := proto.Marshal(d)
-			if err != nil {
-				return fmt.Errorf("encode decision: %w", err)
-			}
-			t := s.keys.tenant(c.GetTenant())
-			queued = enqueueReview.Eval(ctx, p, []string{t.reviews(), t.review(d.GetDecisionId()), t.resolved(d.GetDecisionId())},
-				d.GetDecidedAt().AsTime().UnixMilli(), d.GetDecisionId(), data)
-		}
-		if block := hasKind(d, actionv1.Kind_KIND_BLOCK); block != nil {
-			s.recordBlock(ctx, p, u, d.GetDecisionId(), block)
-		}
-		return nil
+		var err error
+		rec, err = s.queueRecord(ctx, p, d)
+		return err
 	})
 	if err != nil && !errors.Is(err, redis.Nil) {
 		return fmt.Errorf("record decision: %w", err)
 	}
-	if queued != nil && queued.Err() != nil && !errors.Is(queued.Err(), redis.Nil) {
-		return fmt.Errorf("queue review: %w", queued.Err())
+	return rec.err()
+}
+
+// recording is the commands queueRecord put on a pipeline for one decision.
+type recording struct {
+	cmds   []redis.Cmder
+	queued *redis.Cmd
+}
+
+// err is the first failure among the recording's commands, once the pipeline has run.
+func (r recording) err() error {
+	for _, c := range r.cmds {
+		if err := c.Err(); err != nil && !errors.Is(err, redis.Nil) {
+			return fmt.Errorf("record decision: %w", err)
+		}
+	}
+	if r.queued != nil && r.queued.Err() != nil && !errors.Is(r.queued.Err(), redis.Nil) {
+		return fmt.Errorf("queue review: %w", r.queued.Err())
 	}
 	return nil
 }
 
+// queueRecord queues on p the writes record makes for d.
+func (s *Service) queueRecord(ctx context.Context, p redis.Pipeliner, d *sanctionsv1.Decision) (recording, error) {
+	c := d.GetComment()
+	u := s.keys.user(c.GetTenant(), c.GetAuthor().GetPseudonym(), comments.PlatformName(c.GetPlatform()))
+	var rec recording
+	rec.cmds = append(rec.cmds, p.SAdd(ctx, u.decisions(), d.GetDecisionId()))
+	if d.GetReview() {
+		data, err := proto.Marshal(d)
+		if err != nil {
+			return rec, fmt.Errorf("encode decision: %w", err)
+		}
+		t := s.keys.tenant(c.GetTenant())
+		rec.queued = enqueueReview.Eval(ctx, p, []string{t.reviews(), t.review(d.GetDecisionId()), t.resolved(d.GetDecisionId())},
+			d.GetDecidedAt().AsTime().UnixMilli(), d.GetDecisionId(), data)
+	}
+	if block := hasKind(d, actionv1.Kind_KIND_BLOCK); block != nil {
+		rec.cmds = append(rec.cmds, s.recordBlock(ctx, p, u, d.GetDecisionId(), block))
+	}
+	return rec, nil
+}
+
 // recordBlock queues the write of a user's block on p.
-func (s *Service) recordBlock(ctx context.Context, p redis.Pipeliner, u userKeys, decisionID string, block *actionv1.Action) {
+func (s *Service) recordBlock(ctx context.Context, p redis.Pipeliner, u userKeys, decisionID string, block *actionv1.Action) *redis.Cmd {
 	var ttl int64
 	if block.GetDuration() != nil {
 		ttl = block.GetDuration().AsDuration().Milliseconds()
 	}
-	setBlock.Eval(ctx, p, []string{u.blocked(), u.unblocked(decisionID)}, decisionID, ttl)
+	return setBlock.Eval(ctx, p, []string{u.blocked(), u.unblocked(decisionID)}, decisionID, ttl)
 }
 
 // enqueueReview puts a decision in the tenant's review queue unless it has been resolved.
@@ -594,6 +634,13 @@ func (s *Service) publish(ctx context.Context, d *sanctionsv1.Decision) error {
 	if err := s.cfg.Publisher.PublishBatch(ctx, batch); err != nil {
 		return err
 	}
+	s.count(ctx, d)
+	return nil
+}
+
+// count adds a published decision and its action codes to the metrics.
+func (s *Service) count(ctx context.Context, d *sanctionsv1.Decision) {
+	tenant := d.GetComment().GetTenant()
 	violating := "false"
 	if len(d.GetStrikes()) > 0 {
 		violating = "true"
@@ -602,7 +649,6 @@ func (s *Service) publish(ctx context.Context, d *sanctionsv1.Decision) error {
 	for _, code := range d.GetActionCodes() {
 		s.actions.Add(ctx, 1, metric.WithAttributes(attribute.String("tenant", tenant), attribute.String("action", code)))
 	}
-	return nil
 }
 
 func (s *Service) publishActions(ctx context.Context, tenant string, actions []*actionv1.Action) error {

@@ -198,7 +198,7 @@ func StartSanctions(ctx context.Context, c Common, listen, classifierAddr string
 		return nil, err
 	}
 	svc.onStop(func(ctx context.Context) error { hs.Shutdown(); return stopGRPC(ctx, srv) })
-	cons, err := bus.Consume(ctx, js, sanctions.ConsumerSpec(), c.consumerDeps("sanctions", pub), impl.HandleComment, c.middlewares()...)
+	cons, err := bus.ConsumeBatch(ctx, js, sanctions.BatchConsumerSpec(), c.consumerDeps("sanctions", pub), impl.HandleBatch, sanctions.BatchSize, sanctions.BatchWait, c.middlewares()...)
 	if err != nil {
 		return nil, err
 	}
