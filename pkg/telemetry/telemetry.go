@@ -115,7 +115,7 @@ func Setup(ctx context.Context, cfg Config) (*Providers, error) {
 	mp := sdkmetric.NewMeterProvider(mopts...)
 	p.Meter = mp
 	p.shutdown = append(p.shutdown, mp.Shutdown)
-	p.MetricsHandler = promhttp.HandlerFor(reg, promhttp.HandlerOpts{})
+	p.MetricsHandler = promhttp.HandlerFor(reg, promhttp.HandlerOpts{EnableOpenMetrics: true})
 
 	out := cfg.LogOutput
 	if out == nil {

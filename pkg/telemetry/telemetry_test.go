@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 
+	"go.opentelemetry.io/otel/metric"
 	"go.opentelemetry.io/otel/sdk/trace/tracetest"
 )
 
@@ -53,5 +54,28 @@ func TestParseLevel(t *testing.T) {
 		if got := ParseLevel(in).String(); got != want {
 			t.Errorf("ParseLevel(%q) = %s, want %s", in, got, want)
 		}
+	}
+}
+
+func TestHistogramsCarryTraceExemplars(t *testing.T) {
+	p, err := Setup(context.Background(), Config{ServiceName: "test", SpanExporter: tracetest.NewInMemoryExporter(), LogOutput: io.Discard, Getenv: func(string) string { return "" }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.Shutdown(context.Background())
+	h, err := p.Meter.Meter("t").Float64Histogram("piazza.test.duration", metric.WithUnit("s"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, span := p.Tracer.Tracer("t").Start(context.Background(), "op")
+	h.Record(ctx, 0.25)
+	span.End()
+	req := httptest.NewRequest("GET", "/metrics", nil)
+	req.Header.Set("Accept", "application/openmetrics-text; version=1.0.0")
+	rr := httptest.NewRecorder()
+	p.MetricsHandler.ServeHTTP(rr, req)
+	body := rr.Body.String()
+	if !strings.Contains(body, "trace_id=\""+span.SpanContext().TraceID().String()+"\"") {
+		t.Errorf("no exemplar with the span's trace id in the OpenMetrics exposition:\n%.1500s", body)
 	}
 }
