@@ -21,6 +21,7 @@ PROTOC_GEN_GO_GRPC_VERSION := v1.5.1
 
 TEST_FLAGS ?= -count=1 -timeout 10m
 BENCH ?= .
+PIPELINE_COMMENTS ?= 4000
 
 .PHONY: help run build test lint fmt vet buf-lint proto proto-check tools bench eval chaos clean
 
@@ -64,8 +65,12 @@ proto-check: proto ## Fail when regenerating changes the committed code
 	@git diff --exit-code -- proto/gen && test -z "$$(git status --porcelain -- proto/gen)" \
 		|| (echo "proto/gen is out of date: run make proto and commit"; exit 1)
 
-bench: ## Run the benchmarks of every module
-	@set -e; for m in $(MODULES); do (cd $$m && $(GO) test -run '^$$' -bench '$(BENCH)' -benchmem ./...); done
+bench: ## Every benchmark; the pipeline ones (raw JetStream, piazza up, one process per service) also update docs/benchmarks.md
+	@mkdir -p var; set -eo pipefail; { \
+	  for m in $(MODULES); do (cd $$m && $(GO) test -run '^$$' -skip 'Pipeline' -bench '$(BENCH)' -benchmem ./...); done; \
+	  cd services/piazza && $(GO) test -run '^$$' -bench 'Pipeline' -benchtime $(PIPELINE_COMMENTS)x ./loadgen/ ./chaos/; \
+	} | tee var/bench.txt
+	$(GO) run ./services/piazza/cmd/benchdoc -in var/bench.txt -doc docs/benchmarks.md
 
 chaos: ## Only the fault test: services killed and restarted, NATS and Redis restarted (also part of make test)
 	cd services/piazza && $(GO) test -count=1 -v -run TestFaults ./chaos/
