@@ -12,8 +12,6 @@ import (
 
 	"github.com/nats-io/nats.go/jetstream"
 	"go.opentelemetry.io/otel/sdk/trace/tracetest"
-	"google.golang.org/grpc"
-	"google.golang.org/grpc/credentials/insecure"
 	"google.golang.org/protobuf/proto"
 
 	"github.com/piazza-pa/piazza/pkg/bus"
@@ -279,16 +277,6 @@ func TestEndToEnd(t *testing.T) {
 			"piazza.classifier.v1.ClassifierService/Classify", "routing.dispose", "enforcer.execute",
 		})
 	})
-}
-
-func dial(t *testing.T, addr string) *grpc.ClientConn {
-	t.Helper()
-	conn, err := grpc.NewClient(addr, grpc.WithTransportCredentials(insecure.NewCredentials()))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = conn.Close() })
-	return conn
 }
 
 func subjectCount(ctx context.Context, js jetstream.JetStream, stream, subject string) (int, error) {
