@@ -172,24 +172,12 @@ func assertDeadLetters(t *testing.T, js jetstream.JetStream, want int) []*jetstr
 	ctx := context.Background()
 	var msgs []*jetstream.RawStreamMsg
 	testinfra.Eventually(t, 10*time.Second, func() error {
-		s, err := js.Stream(ctx, bus.StreamDeadLetter)
-		if err != nil {
+		var err error
+		if msgs, err = testinfra.StreamMessages(ctx, js, bus.StreamDeadLetter); err != nil {
 			return err
 		}
-		info, err := s.Info(ctx)
-		if err != nil {
-			return err
-		}
-		if int(info.State.Msgs) != want {
-			return fmt.Errorf("dead letters %d, want %d", info.State.Msgs, want)
-		}
-		msgs = msgs[:0]
-		for seq := info.State.FirstSeq; seq <= info.State.LastSeq && want > 0; seq++ {
-			m, err := s.GetMsg(ctx, seq)
-			if err != nil {
-				return err
-			}
-			msgs = append(msgs, m)
+		if len(msgs) != want {
+			return fmt.Errorf("dead letters %d, want %d", len(msgs), want)
 		}
 		return nil
 	})

@@ -5,6 +5,7 @@ package testinfra
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net"
 	"os"
@@ -94,6 +95,32 @@ func (n *NATS) JetStream(tb testing.TB) jetstream.JetStream {
 		tb.Fatalf("create streams: %v", err)
 	}
 	return js
+}
+
+// StreamMessages returns every message a stream holds, oldest first. Sequences deleted from
+// the stream (a work queue's acknowledged messages) are passed over; any other error is
+// returned.
+func StreamMessages(ctx context.Context, js jetstream.JetStream, stream string) ([]*jetstream.RawStreamMsg, error) {
+	s, err := js.Stream(ctx, stream)
+	if err != nil {
+		return nil, fmt.Errorf("stream %s: %w", stream, err)
+	}
+	info, err := s.Info(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("stream %s: %w", stream, err)
+	}
+	var out []*jetstream.RawStreamMsg
+	for seq := info.State.FirstSeq; info.State.Msgs > 0 && seq <= info.State.LastSeq; seq++ {
+		m, err := s.GetMsg(ctx, seq)
+		if errors.Is(err, jetstream.ErrMsgNotFound) {
+			continue
+		}
+		if err != nil {
+			return nil, fmt.Errorf("stream %s message %d: %w", stream, seq, err)
+		}
+		out = append(out, m)
+	}
+	return out, nil
 }
 
 // Restart shuts the server down and starts it again on the same port and store, as an operator's

@@ -16,6 +16,7 @@ import (
 
 	"github.com/piazza-pa/piazza/pkg/bus"
 	"github.com/piazza-pa/piazza/pkg/policy"
+	"github.com/piazza-pa/piazza/pkg/testinfra"
 	actionv1 "github.com/piazza-pa/piazza/proto/gen/piazza/action/v1"
 	commentv1 "github.com/piazza-pa/piazza/proto/gen/piazza/comment/v1"
 	sanctionsv1 "github.com/piazza-pa/piazza/proto/gen/piazza/sanctions/v1"
@@ -27,21 +28,12 @@ const fb = commentv1.Platform_PLATFORM_FACEBOOK
 // streamMsgs returns the messages of stream published on subject, oldest first.
 func streamMsgs(t testing.TB, js jetstream.JetStream, stream, subject string) []*jetstream.RawStreamMsg {
 	t.Helper()
-	ctx := context.Background()
-	s, err := js.Stream(ctx, stream)
-	if err != nil {
-		t.Fatal(err)
-	}
-	info, err := s.Info(ctx)
+	all, err := testinfra.StreamMessages(context.Background(), js, stream)
 	if err != nil {
 		t.Fatal(err)
 	}
 	var out []*jetstream.RawStreamMsg
-	for seq := info.State.FirstSeq; info.State.Msgs > 0 && seq <= info.State.LastSeq; seq++ {
-		m, err := s.GetMsg(ctx, seq)
-		if err != nil {
-			continue // deleted (work queue) or purged
-		}
+	for _, m := range all {
 		if m.Subject == subject {
 			out = append(out, m)
 		}

@@ -39,21 +39,12 @@ func newBench(t *testing.T) *bench {
 // published returns the comments on the COMMENTS stream, in order.
 func (b *bench) published(t *testing.T) []*commentv1.Comment {
 	t.Helper()
-	ctx := context.Background()
-	s, err := b.js.Stream(ctx, bus.StreamComments)
-	if err != nil {
-		t.Fatal(err)
-	}
-	info, err := s.Info(ctx)
+	msgs, err := testinfra.StreamMessages(context.Background(), b.js, bus.StreamComments)
 	if err != nil {
 		t.Fatal(err)
 	}
 	var out []*commentv1.Comment
-	for seq := info.State.FirstSeq; info.State.Msgs > 0 && seq <= info.State.LastSeq; seq++ {
-		m, err := s.GetMsg(ctx, seq)
-		if err != nil {
-			t.Fatal(err)
-		}
+	for _, m := range msgs {
 		var c commentv1.Comment
 		if err := proto.Unmarshal(m.Data, &c); err != nil {
 			t.Fatal(err)

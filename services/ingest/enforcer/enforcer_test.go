@@ -74,21 +74,12 @@ func (e *env) handle(t *testing.T, a *actionv1.Action) error {
 
 func (e *env) results(t *testing.T) map[string]*actionv1.ActionResult {
 	t.Helper()
-	ctx := context.Background()
-	s, err := e.js.Stream(ctx, bus.StreamDecisions)
-	if err != nil {
-		t.Fatal(err)
-	}
-	info, err := s.Info(ctx)
+	msgs, err := testinfra.StreamMessages(context.Background(), e.js, bus.StreamDecisions)
 	if err != nil {
 		t.Fatal(err)
 	}
 	out := map[string]*actionv1.ActionResult{}
-	for seq := info.State.FirstSeq; info.State.Msgs > 0 && seq <= info.State.LastSeq; seq++ {
-		m, err := s.GetMsg(ctx, seq)
-		if err != nil {
-			t.Fatal(err)
-		}
+	for _, m := range msgs {
 		var r actionv1.ActionResult
 		if err := proto.Unmarshal(m.Data, &r); err != nil {
 			t.Fatal(err)

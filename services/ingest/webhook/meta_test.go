@@ -51,20 +51,12 @@ func setupSink(t *testing.T) sinkFixture {
 	sink := &connector.Sink{Redis: rds.Client, KeyPrefix: "t:", Publisher: replay.BusPublisher{Bus: bus.NewPublisher(js, bus.Telemetry{})}}
 	return sinkFixture{sink: sink, stream: func(t *testing.T) []*commentv1.Comment {
 		t.Helper()
-		s, err := js.Stream(ctx, bus.StreamComments)
-		if err != nil {
-			t.Fatal(err)
-		}
-		info, err := s.Info(ctx)
+		msgs, err := testinfra.StreamMessages(ctx, js, bus.StreamComments)
 		if err != nil {
 			t.Fatal(err)
 		}
 		var out []*commentv1.Comment
-		for seq := info.State.FirstSeq; info.State.Msgs > 0 && seq <= info.State.LastSeq; seq++ {
-			m, err := s.GetMsg(ctx, seq)
-			if err != nil {
-				t.Fatal(err)
-			}
+		for _, m := range msgs {
 			var c commentv1.Comment
 			if err := proto.Unmarshal(m.Data, &c); err != nil {
 				t.Fatal(err)

@@ -309,21 +309,12 @@ func readDecisions(t *testing.T, js jetstream.JetStream) map[string]*sanctionsv1
 
 func readStream(t *testing.T, js jetstream.JetStream, stream, subject string) []*jetstream.RawStreamMsg {
 	t.Helper()
-	ctx := context.Background()
-	s, err := js.Stream(ctx, stream)
-	if err != nil {
-		t.Fatal(err)
-	}
-	info, err := s.Info(ctx)
+	all, err := testinfra.StreamMessages(context.Background(), js, stream)
 	if err != nil {
 		t.Fatal(err)
 	}
 	var out []*jetstream.RawStreamMsg
-	for seq := info.State.FirstSeq; seq <= info.State.LastSeq && info.State.Msgs > 0; seq++ {
-		m, err := s.GetMsg(ctx, seq)
-		if err != nil {
-			continue
-		}
+	for _, m := range all {
 		if ok, _ := subjectMatches(subject, m.Subject); ok {
 			out = append(out, m)
 		}

@@ -101,19 +101,11 @@ func TestIngestPollsReceivesWebhooksAndActs(t *testing.T) {
 	t.Cleanup(nc.Close)
 	comments := func() map[string]*commentv1.Comment {
 		out := map[string]*commentv1.Comment{}
-		s, err := js.Stream(ctx, bus.StreamComments)
+		msgs, err := testinfra.StreamMessages(ctx, js, bus.StreamComments)
 		if err != nil {
 			return out
 		}
-		info, err := s.Info(ctx)
-		if err != nil {
-			return out
-		}
-		for seq := info.State.FirstSeq; info.State.Msgs > 0 && seq <= info.State.LastSeq; seq++ {
-			m, err := s.GetMsg(ctx, seq)
-			if err != nil {
-				continue
-			}
+		for _, m := range msgs {
 			var c commentv1.Comment
 			if proto.Unmarshal(m.Data, &c) == nil {
 				out[fmt.Sprintf("%s/%s", c.GetPlatform(), c.GetCommentId())] = &c

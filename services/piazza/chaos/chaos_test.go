@@ -460,20 +460,9 @@ func decisionCount(ctx context.Context, js jetstream.JetStream) (int, error) {
 
 func readAll(t *testing.T, js jetstream.JetStream, stream string) []*jetstream.RawStreamMsg {
 	t.Helper()
-	ctx := context.Background()
-	s, err := js.Stream(ctx, stream)
+	out, err := testinfra.StreamMessages(context.Background(), js, stream)
 	if err != nil {
 		t.Fatal(err)
-	}
-	info, err := s.Info(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var out []*jetstream.RawStreamMsg
-	for seq := info.State.FirstSeq; info.State.Msgs > 0 && seq <= info.State.LastSeq; seq++ {
-		if m, err := s.GetMsg(ctx, seq); err == nil {
-			out = append(out, m)
-		}
 	}
 	return out
 }
