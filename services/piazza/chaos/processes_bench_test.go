@@ -3,16 +3,12 @@ package chaos_test
 import (
 	"bytes"
 	"context"
-	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
-	"sync/atomic"
 	"testing"
-	"time"
-
-	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/piazza-pa/piazza/pkg/testinfra"
 	"github.com/piazza-pa/piazza/services/piazza/app"
@@ -70,53 +66,15 @@ func BenchmarkPipelineProcesses(b *testing.B) {
 		b.Fatal(err)
 	}
 	defer nc.Close()
-	ctx := context.Background()
-	n := max(b.N, 2000)
-
-	if _, err := js.CreateOrUpdateStream(ctx, jetstream.StreamConfig{Name: "RAW", Subjects: []string{"raw.>"}, Storage: jetstream.FileStorage}); err != nil {
-		b.Fatal(err)
-	}
-	cons, err := js.CreateOrUpdateConsumer(ctx, "RAW", jetstream.ConsumerConfig{Durable: "raw", AckPolicy: jetstream.AckExplicitPolicy})
-	if err != nil {
-		b.Fatal(err)
-	}
-	var got atomic.Int64
-	cc, err := cons.Consume(func(m jetstream.Msg) { _ = m.Ack(); got.Add(1) })
-	if err != nil {
-		b.Fatal(err)
-	}
-	payload := make([]byte, 300)
-	start := time.Now()
-	for i := 0; i < n; i++ {
-		if _, err := js.PublishAsync(fmt.Sprintf("raw.%d", i%5), payload, jetstream.WithMsgID(fmt.Sprint("raw-", i))); err != nil {
-			b.Fatal(err)
-		}
-	}
-	for got.Load() < int64(n) {
-		time.Sleep(time.Millisecond)
-	}
-	raw := float64(n) / time.Since(start).Seconds()
-	cc.Stop()
-
-	res, err := loadgen.Run(ctx, nc, js, loadgen.Config{Tenants: []string{"maglione", "bussero", "canegrate", "monza", "crespiatica"}, Count: n, Wait: 5 * time.Minute})
-	if err != nil {
-		b.Fatal(err)
-	}
+	var verbose io.Writer
 	if os.Getenv("PIAZZA_BENCH_VERBOSE") != "" {
-		res.Write(os.Stderr)
+		verbose = os.Stderr
 	}
-	b.ReportMetric(raw, "raw-msgs/s")
-	b.ReportMetric(res.Throughput, "comments/s")
-	b.ReportMetric(res.Throughput/raw, "ratio")
-	b.ReportMetric(res.Decision.P99, "p99-ms")
-	// Latency at half the throughput just measured, paced: what a user sees below saturation.
-	half, err := loadgen.Run(ctx, nc, js, loadgen.Config{Tenants: []string{"maglione", "bussero", "canegrate", "monza", "crespiatica"},
-		Count: n / 2, Rate: res.Throughput / 2, Wait: 5 * time.Minute, RunID: "half"})
+	c, err := loadgen.Compare(context.Background(), nc, js, []string{"maglione", "bussero", "canegrate", "monza", "crespiatica"}, max(b.N, 2000), verbose)
 	if err != nil {
 		b.Fatal(err)
 	}
-	b.ReportMetric(half.Decision.P50, "p50-ms-at-half-rate")
-	b.ReportMetric(half.Decision.P99, "p99-ms-at-half-rate")
+	c.Report(b.ReportMetric)
 	for name, p := range procs {
 		p.mu.Lock()
 		pid := p.cmd.Process.Pid
