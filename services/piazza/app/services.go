@@ -14,6 +14,8 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 	"github.com/redis/go-redis/v9"
 	"go.opentelemetry.io/otel/metric"
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/health"
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
 
 	"github.com/piazza-pa/piazza/pkg/bus"
@@ -73,6 +75,18 @@ type Service struct {
 }
 
 func (s *Service) onStop(f func(context.Context) error) { s.stops = append(s.stops, f) }
+
+// serve starts the service's gRPC server on listen and registers its graceful stop, health
+// first so that load balancers stop sending calls before the server drains.
+func (s *Service) serve(srv *grpc.Server, hs *health.Server, listen string) error {
+	addr, err := serveGRPC(srv, listen)
+	if err != nil {
+		return err
+	}
+	s.Addr = addr
+	s.onStop(func(ctx context.Context) error { hs.Shutdown(); return stopGRPC(ctx, srv) })
+	return nil
+}
 
 // Stop drains the service in the reverse order of its start: consumers stop fetching and
 // settle what is in flight, gRPC finishes calls in flight, then connections close.
@@ -155,10 +169,9 @@ func StartClassifier(ctx context.Context, c Common, listen string) (svc *Service
 	}
 	srv, hs := NewGRPCServer(c.Telemetry, c.Security)
 	classifierv1.RegisterClassifierServiceServer(srv, impl)
-	if svc.Addr, err = serveGRPC(srv, listen); err != nil {
+	if err := svc.serve(srv, hs, listen); err != nil {
 		return nil, err
 	}
-	svc.onStop(func(ctx context.Context) error { hs.Shutdown(); return stopGRPC(ctx, srv) })
 	hs.SetServingStatus("", healthpb.HealthCheckResponse_SERVING)
 	return svc, nil
 }
@@ -194,10 +207,9 @@ func StartSanctions(ctx context.Context, c Common, listen, classifierAddr string
 	}
 	srv, hs := NewGRPCServer(c.Telemetry, c.Security)
 	sanctionsv1.RegisterSanctionsServiceServer(srv, sanctions.NewGRPCServer(impl))
-	if svc.Addr, err = serveGRPC(srv, listen); err != nil {
+	if err := svc.serve(srv, hs, listen); err != nil {
 		return nil, err
 	}
-	svc.onStop(func(ctx context.Context) error { hs.Shutdown(); return stopGRPC(ctx, srv) })
 	cons, err := bus.ConsumeBatch(ctx, js, sanctions.BatchConsumerSpec(), c.consumerDeps("sanctions", pub), impl.HandleBatch, sanctions.BatchSize, sanctions.BatchWait, c.middlewares()...)
 	if err != nil {
 		return nil, err
@@ -253,10 +265,9 @@ func StartRouting(ctx context.Context, c Common, listen string, rc RoutingConfig
 	rsrv := routing.NewGRPCServer(impl)
 	srv, hs := NewGRPCServer(c.Telemetry, c.Security.WithOffices(RequestOffices(rsrv)))
 	routingv1.RegisterRoutingServiceServer(srv, rsrv)
-	if svc.Addr, err = serveGRPC(srv, listen); err != nil {
+	if err := svc.serve(srv, hs, listen); err != nil {
 		return nil, err
 	}
-	svc.onStop(func(ctx context.Context) error { hs.Shutdown(); return stopGRPC(ctx, srv) })
 	cons, err := bus.Consume(ctx, js, routing.ConsumerSpec(), c.consumerDeps("routing", pub), impl.HandleDecision, c.middlewares()...)
 	if err != nil {
 		return nil, err
@@ -327,10 +338,9 @@ func StartIngest(ctx context.Context, c Common, listen string, ic IngestConfig) 
 		return nil, err
 	}
 	srv, hs := NewGRPCServer(c.Telemetry, c.Security)
-	if svc.Addr, err = serveGRPC(srv, listen); err != nil {
+	if err := svc.serve(srv, hs, listen); err != nil {
 		return nil, err
 	}
-	svc.onStop(func(ctx context.Context) error { hs.Shutdown(); return stopGRPC(ctx, srv) })
 	if l := ic.WebhookListener; l != nil || ic.WebhookListen != "" {
 		if l == nil {
 			if l, err = net.Listen("tcp", ic.WebhookListen); err != nil {
