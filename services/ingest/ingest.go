@@ -71,6 +71,10 @@ type Config struct {
 	CallBurst      int
 	// HTTPClient calls the platforms.
 	HTTPClient *http.Client
+	// RecordReplayActions records the actions on replayed comments (platform "replay": load
+	// tests, simulations) as done without calling any platform (enforcer.ReplayRecorder).
+	// When false they have no connector and go to human review.
+	RecordReplayActions bool
 }
 
 // Deps are what Build needs from the process.
@@ -146,6 +150,9 @@ func Build(cfg Config, d Deps) (*Connectors, error) {
 	}
 	if b.budgets.Burst <= 0 {
 		b.budgets.Burst = 20
+	}
+	if cfg.RecordReplayActions {
+		b.out.Platforms[commentv1.Platform_PLATFORM_REPLAY] = enforcer.ReplayRecorder{}
 	}
 	fbPages, err := b.facebook()
 	if err != nil {

@@ -1,12 +1,14 @@
 package ingest_test
 
 import (
+	"context"
 	"net/http"
 	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
 
+	actionv1 "github.com/piazza-pa/piazza/proto/gen/piazza/action/v1"
 	commentv1 "github.com/piazza-pa/piazza/proto/gen/piazza/comment/v1"
 	"github.com/piazza-pa/piazza/services/ingest"
 	"github.com/piazza-pa/piazza/services/ingest/connector"
@@ -56,5 +58,28 @@ func TestBuildPollsOnlyMappedPagesAndServesBothWebhooks(t *testing.T) {
 	}
 	if _, err := ingest.Build(ingest.Config{MastodonTokens: map[string]string{"x": "t"}}, ingest.Deps{TenantFor: tenantFor}); err == nil {
 		t.Error("a Mastodon token without an instance URL was accepted")
+	}
+}
+
+func TestReplayActionsGoToReviewUnlessRecorded(t *testing.T) {
+	deps := ingest.Deps{Sink: &connector.Sink{}, TenantFor: func(string, string) (string, bool) { return "", false }}
+	conns, err := ingest.Build(ingest.Config{}, deps)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p := conns.Platforms[commentv1.Platform_PLATFORM_REPLAY]; p != nil {
+		t.Fatalf("replayed comments have a connector (%T) by default; their actions must go to review", p)
+	}
+	conns, err = ingest.Build(ingest.Config{RecordReplayActions: true}, deps)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := conns.Platforms[commentv1.Platform_PLATFORM_REPLAY]
+	if p == nil {
+		t.Fatal("RecordReplayActions: no connector for replayed comments")
+	}
+	out, err := p.Execute(context.Background(), &actionv1.Action{ActionId: "a1", Kind: actionv1.Kind_KIND_DELETE})
+	if err != nil || out.Performed != actionv1.Kind_KIND_DELETE || out.Ref != "replay:a1" {
+		t.Errorf("recorded %+v, %v; want a delete with ref replay:a1", out, err)
 	}
 }

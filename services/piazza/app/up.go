@@ -161,7 +161,7 @@ func Up(ctx context.Context, cfg UpConfig) (err error) {
 		return fmt.Errorf("start classifier: %w", err)
 	}
 	running = append(running, cls)
-	ic := IngestConfig{FacebookGraphURL: fake.URL, FacebookTokens: fake.Tokens}
+	ic := IngestConfig{FacebookGraphURL: fake.URL, FacebookTokens: fake.Tokens, RecordReplayActions: true}
 	webhook := ""
 	if cfg.WebhookAddr != "" {
 		if ic.FacebookAppSecret, err = SecretValue(cfg.Getenv, "PIAZZA_META_APP_SECRET"); err != nil {

@@ -45,6 +45,7 @@ func BenchmarkPipelineProcesses(b *testing.B) {
 	common := []string{
 		"NATS_URL=" + natsSrv.URL, "REDIS_URL=" + rds.URL, "POLICY_DIR=" + policyDir, "LOG_LEVEL=error",
 		"PIAZZA_PSEUDONYM_KEY_FILE=" + key, "INGEST_WEBHOOK_ADDR=off", "INGEST_POLL_INTERVAL=0", "OTEL_EXPORTER_OTLP_ENDPOINT=",
+		"INGEST_REPLAY_ACTIONS=record",
 	}
 	classifierAddr := freeAddr(b)
 	procs := map[string]*proc{}

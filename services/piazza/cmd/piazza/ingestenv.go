@@ -30,6 +30,9 @@ import (
 //	YOUTUBE_API_URL                 Data API root (default https://youtube.googleapis.com/youtube/v3)
 //	YOUTUBE_CHANNEL_TOKENS_FILE     lines "channel_id=oauth_token"
 //	YOUTUBE_DAILY_QUOTA             units per tenant per day (default 10000)
+//	INGEST_REPLAY_ACTIONS           what becomes of actions on replayed comments (platform
+//	                                "replay": loadgen, simulations): "review" (default, a person
+//	                                carries them out) or "record" (recorded as done, no call)
 func ingestConfig(getenv func(string) string) (app.IngestConfig, error) {
 	ic := app.IngestConfig{FacebookGraphURL: getenv("FACEBOOK_GRAPH_URL"), WebhookListen: ":8080", PollInterval: time.Minute}
 	secret, err := app.SecretValue(getenv, "PIAZZA_META_APP_SECRET")
@@ -58,6 +61,13 @@ func ingestConfig(getenv func(string) string) (app.IngestConfig, error) {
 			}
 			*dst = d
 		}
+	}
+	switch v := getenv("INGEST_REPLAY_ACTIONS"); v {
+	case "", "review":
+	case "record":
+		ic.RecordReplayActions = true
+	default:
+		return ic, fmt.Errorf("INGEST_REPLAY_ACTIONS=%q: want review or record", v)
 	}
 	if v := getenv("INGEST_CALLS_PER_SECOND"); v != "" {
 		f, err := strconv.ParseFloat(v, 64)

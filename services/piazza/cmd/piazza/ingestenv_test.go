@@ -26,6 +26,7 @@ func TestIngestConfigFromEnv(t *testing.T) {
 		"INGEST_POLL_INTERVAL":        "30s",
 		"YOUTUBE_DAILY_QUOTA":         "5000",
 		"INGEST_CALLS_PER_SECOND":     "0.5",
+		"INGEST_REPLAY_ACTIONS":       "record",
 	}
 	ic, err := ingestConfig(func(k string) string { return env[k] })
 	if err != nil {
@@ -38,7 +39,7 @@ func TestIngestConfigFromEnv(t *testing.T) {
 		t.Errorf("youtube: %d tokens, quota %d", len(ic.YouTubeTokens), ic.YouTubeDailyQuota)
 	}
 	if ic.FacebookAppSecret != "s3cret" || ic.MetaVerifyToken != "verify" || ic.WebhookListen != "127.0.0.1:8080" ||
-		ic.PollInterval != 30*time.Second || ic.CallsPerSecond != 0.5 {
+		ic.PollInterval != 30*time.Second || ic.CallsPerSecond != 0.5 || !ic.RecordReplayActions {
 		t.Errorf("settings: webhook %q poll %s calls %v", ic.WebhookListen, ic.PollInterval, ic.CallsPerSecond)
 	}
 
@@ -46,7 +47,7 @@ func TestIngestConfigFromEnv(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if defaults.WebhookListen != ":8080" || defaults.PollInterval != time.Minute {
+	if defaults.WebhookListen != ":8080" || defaults.PollInterval != time.Minute || defaults.RecordReplayActions {
 		t.Errorf("defaults: webhook %q poll %s, want :8080 and 1m", defaults.WebhookListen, defaults.PollInterval)
 	}
 
@@ -55,6 +56,7 @@ func TestIngestConfigFromEnv(t *testing.T) {
 		"missing tokens file":  {"YOUTUBE_CHANNEL_TOKENS_FILE": filepath.Join(dir, "nope")},
 		"bad interval":         {"INGEST_POLL_INTERVAL": "ogni minuto"},
 		"bad quota":            {"YOUTUBE_DAILY_QUOTA": "-1"},
+		"bad replay actions":   {"INGEST_REPLAY_ACTIONS": "ignore"},
 		"missing secret file":  {"PIAZZA_META_APP_SECRET_FILE": filepath.Join(dir, "nope")},
 	} {
 		_, err := ingestConfig(func(k string) string { return bad[k] })
