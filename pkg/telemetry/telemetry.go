@@ -92,6 +92,10 @@ func Setup(ctx context.Context, cfg Config) (*Providers, error) {
 			return nil, fmt.Errorf("otlp trace exporter: %w", err)
 		}
 		topts = append(topts, sdktrace.WithBatcher(exp))
+	default:
+		// Nothing would receive the spans: start them unrecorded. Trace context still flows
+		// through headers and gRPC metadata, and logs still carry trace and span ids.
+		topts = append(topts, sdktrace.WithSampler(sdktrace.NeverSample()))
 	}
 	tp := sdktrace.NewTracerProvider(topts...)
 	p.Tracer = tp

@@ -79,3 +79,21 @@ func TestHistogramsCarryTraceExemplars(t *testing.T) {
 		t.Errorf("no exemplar with the span's trace id in the OpenMetrics exposition:\n%.1500s", body)
 	}
 }
+
+func TestWithoutAnExporterSpansAreNotRecordedButLogsKeepTraceIDs(t *testing.T) {
+	var logs bytes.Buffer
+	p, err := Setup(context.Background(), Config{ServiceName: "test", LogOutput: &logs, Getenv: func(string) string { return "" }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.Shutdown(context.Background())
+	ctx, span := p.Tracer.Tracer("t").Start(context.Background(), "op")
+	defer span.End()
+	if span.IsRecording() || !span.SpanContext().IsValid() {
+		t.Errorf("span recording %v, valid %v: want an unrecorded span with real ids", span.IsRecording(), span.SpanContext().IsValid())
+	}
+	p.Logger.InfoContext(ctx, "hello")
+	if !strings.Contains(logs.String(), span.SpanContext().TraceID().String()) {
+		t.Errorf("log lacks the trace id: %s", logs.String())
+	}
+}
