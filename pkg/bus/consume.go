@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/nats-io/nats.go"
@@ -170,6 +171,17 @@ type ConsumerDeps struct {
 type consumerMetrics struct {
 	handled  metric.Int64Counter
 	duration metric.Float64Histogram
+	// sets holds the attribute sets already built, by tenant and outcome: building a set
+	// sorts and hashes its attributes, which cost more than the measurement itself.
+	sets *sync.Map
+	size *atomic.Int64
+}
+
+// maxAttrSets bounds the attribute sets a consumer keeps (tenants times outcomes).
+const maxAttrSets = 4096
+
+type attrSets struct {
+	handled, duration metric.MeasurementOption
 }
 
 // Consume creates or updates the durable consumer and starts handling its messages until Stop.
@@ -249,9 +261,29 @@ func (c *Consumer) started(cc jetstream.ConsumeContext, deps ConsumerDeps) error
 // observe counts one handled message by outcome and records how long it took.
 func (m consumerMetrics) observe(ctx context.Context, spec ConsumerSpec, subject, outcome string, start time.Time) {
 	tenant, _, _, _ := ParseSubject(subject)
-	attrs := metric.WithAttributes(attribute.String("stream", spec.Stream), attribute.String("consumer", spec.Durable), attribute.String("tenant", tenant))
-	m.handled.Add(ctx, 1, attrs, metric.WithAttributes(attribute.String("outcome", outcome)))
-	m.duration.Record(ctx, time.Since(start).Seconds(), attrs)
+	sets := m.attrSets(spec, tenant, outcome)
+	m.handled.Add(ctx, 1, sets.handled)
+	m.duration.Record(ctx, time.Since(start).Seconds(), sets.duration)
+}
+
+func (m consumerMetrics) attrSets(spec ConsumerSpec, tenant, outcome string) attrSets {
+	key := tenant + "\x00" + outcome
+	if m.sets != nil {
+		if v, ok := m.sets.Load(key); ok {
+			return v.(attrSets)
+		}
+	}
+	base := []attribute.KeyValue{attribute.String("stream", spec.Stream), attribute.String("consumer", spec.Durable), attribute.String("tenant", tenant)}
+	sets := attrSets{
+		handled:  metric.WithAttributeSet(attribute.NewSet(append(base[:3:3], attribute.String("outcome", outcome))...)),
+		duration: metric.WithAttributeSet(attribute.NewSet(base...)),
+	}
+	if m.sets != nil && m.size.Load() < maxAttrSets {
+		if _, loaded := m.sets.LoadOrStore(key, sets); !loaded {
+			m.size.Add(1)
+		}
+	}
+	return sets
 }
 
 // observeLag exports the consumer's backlog as gauges read at collection time: messages not yet
@@ -318,7 +350,7 @@ func newConsumerMetrics(mp metric.MeterProvider) (consumerMetrics, error) {
 	if err != nil {
 		return consumerMetrics{}, fmt.Errorf("bus metrics: %w", err)
 	}
-	return consumerMetrics{handled: handled, duration: duration}, nil
+	return consumerMetrics{handled: handled, duration: duration, sets: &sync.Map{}, size: &atomic.Int64{}}, nil
 }
 
 // handle runs h on one message and settles it; it returns the outcome for metrics.
