@@ -349,3 +349,32 @@ func (p *Publisher) PublishTraced(ctx context.Context, batch []TracedOutgoing) e
 	}
 	return nil
 }
+
+// TracedPublisher publishes a batch of messages that continue different traces; *Publisher is
+// one.
+type TracedPublisher interface {
+	PublishTraced(ctx context.Context, batch []TracedOutgoing) error
+}
+
+// ProtoPublisher publishes one protobuf message with a message id; *Publisher is one.
+type ProtoPublisher interface {
+	Publish(ctx context.Context, subject, msgID string, m proto.Message) error
+}
+
+// PublishEach publishes batch with p's PublishTraced when p has it, and otherwise message by
+// message, each in its own trace. It returns the first error.
+func PublishEach(ctx context.Context, p ProtoPublisher, batch []TracedOutgoing) error {
+	if tp, ok := p.(TracedPublisher); ok && len(batch) > 1 {
+		return tp.PublishTraced(ctx, batch)
+	}
+	for _, o := range batch {
+		mctx := o.Ctx
+		if mctx == nil {
+			mctx = ctx
+		}
+		if err := p.Publish(mctx, o.Subject, o.MsgID, o.Msg); err != nil {
+			return err
+		}
+	}
+	return nil
+}

@@ -24,11 +24,14 @@ import (
 )
 
 // BatchSize is the most received comments HandleBatch is given at once, and BatchWait how long
-// the consumer waits to fill a batch: not at all, so that a lone comment is not delayed; under
-// load the batches fill while the previous ones are being handled.
+// the consumer waits to fill a batch after its first comment. Under load the batches fill while
+// the previous ones are being handled; at a moderate rate (a few thousand a second) a wait of
+// 2 ms gathers several comments per batch instead of one, which cut the CPU a comment costs at
+// 4,000 comments/s by about 7% and the p99 from publish to decision from 53-66 ms to 34-46 ms
+// (BenchmarkPipeline's paced run), for at most 2 ms added to a lone comment.
 const (
 	BatchSize = 64
-	BatchWait = time.Duration(0)
+	BatchWait = 2 * time.Millisecond
 )
 
 // BatchConsumerSpec is ConsumerSpec for HandleBatch: room for batchesInHand batches in hand at
@@ -54,9 +57,7 @@ const smallBatch = 8
 // TracedPublisher is a Publisher that can publish a batch whose messages continue different
 // traces (bus.Publisher is one). HandleBatch uses it when the configured Publisher is one, so
 // that each decision continues its comment's trace; otherwise it publishes with PublishBatch.
-type TracedPublisher interface {
-	PublishTraced(ctx context.Context, batch []bus.TracedOutgoing) error
-}
+type TracedPublisher = bus.TracedPublisher
 
 // item is one received comment of a batch on its way to a decision.
 type item struct {

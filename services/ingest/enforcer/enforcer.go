@@ -17,6 +17,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"sync"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -130,42 +131,185 @@ func (e *Enforcer) resultKey(a *actionv1.Action) string {
 	return e.cfg.KeyPrefix + "action:{" + a.GetTenant() + "}:" + a.GetActionId()
 }
 
+// Batching: the consumer hands the enforcer up to BatchSize actions at once (those delivered
+// within BatchWait of the first), so that the remembered results are read in one Redis
+// round trip, the new ones stored in another, and all results published together, while the
+// platform calls of a batch run side by side, at most CallsInFlight at a time. The results are
+// published with the Publisher's PublishTraced when it has one (bus.Publisher does), each in its
+// action's trace.
+const (
+	BatchSize     = 32
+	BatchWait     = 2 * time.Millisecond
+	batchesInHand = 4
+)
+
+// BatchConsumerSpec is ConsumerSpec for HandleBatch: batchesInHand batches in hand at once.
+func BatchConsumerSpec() bus.ConsumerSpec {
+	spec := ConsumerSpec()
+	spec.Concurrency = batchesInHand * BatchSize
+	return spec
+}
+
+// job is one action of a batch on its way.
+type job struct {
+	ctx  context.Context
+	span trace.Span
+	a    *actionv1.Action
+	res  *actionv1.ActionResult
+	// remembered is set when an earlier delivery already carried the action out.
+	remembered bool
+	err        error
+}
+
 // HandleAction executes one action once.
 func (e *Enforcer) HandleAction(ctx context.Context, msg *bus.Message) error {
+	return e.handle(ctx, []*bus.Message{msg}, []context.Context{ctx})[0]
+}
+
+// HandleBatch executes a batch of actions, each once; it returns one error per message, as
+// bus.BatchHandler wants.
+func (e *Enforcer) HandleBatch(ctx context.Context, msgs []*bus.Message) []error {
+	ctxs := make([]context.Context, len(msgs))
+	for i, m := range msgs {
+		ctxs[i] = m.Context()
+	}
+	return e.handle(ctx, msgs, ctxs)
+}
+
+func (e *Enforcer) handle(ctx context.Context, msgs []*bus.Message, ctxs []context.Context) []error {
+	errs := make([]error, len(msgs))
+	jobs := make([]*job, len(msgs))
+	var live []*job
+	// The same action delivered twice in one batch is carried out once: the copy shares the
+	// first one's job.
+	seen := map[string]*job{}
+	for i, m := range msgs {
+		a, err := decodeAction(m)
+		if err != nil {
+			errs[i] = err
+			continue
+		}
+		if first, ok := seen[a.GetActionId()]; ok {
+			jobs[i] = first
+			continue
+		}
+		jctx, span := e.tracer.Start(ctxs[i], "enforcer.execute", trace.WithAttributes(
+			attribute.String("piazza.tenant", a.GetTenant()),
+			attribute.String("piazza.platform", comments.PlatformName(a.GetPlatform())),
+			attribute.String("piazza.action", comments.KindName(a.GetKind())),
+		))
+		jobs[i] = &job{ctx: jctx, span: span, a: a}
+		seen[a.GetActionId()] = jobs[i]
+		live = append(live, jobs[i])
+	}
+	defer func() {
+		for _, j := range live {
+			if j.remembered {
+				j.span.SetAttributes(attribute.Bool("piazza.redelivered", true))
+			}
+			if j.err != nil {
+				j.span.RecordError(j.err)
+			}
+			j.span.End()
+		}
+	}()
+	e.recall(ctx, live)
+	e.execute(live)
+	e.store(ctx, live)
+	e.publishAll(ctx, live)
+	for i, j := range jobs {
+		if j != nil {
+			errs[i] = j.err
+		}
+	}
+	return errs
+}
+
+func decodeAction(m *bus.Message) (*actionv1.Action, error) {
 	var a actionv1.Action
-	if err := proto.Unmarshal(msg.Data, &a); err != nil {
-		return bus.Permanent(fmt.Errorf("decode action: %w", err))
+	if err := proto.Unmarshal(m.Data, &a); err != nil {
+		return nil, bus.Permanent(fmt.Errorf("decode action: %w", err))
 	}
 	if a.GetActionId() == "" || a.GetTenant() == "" || a.GetKind() == actionv1.Kind_KIND_UNSPECIFIED {
-		return bus.Permanent(errors.New("invalid action: id, tenant and kind are required"))
+		return nil, bus.Permanent(errors.New("invalid action: id, tenant and kind are required"))
 	}
-	ctx, span := e.tracer.Start(ctx, "enforcer.execute", trace.WithAttributes(
-		attribute.String("piazza.tenant", a.GetTenant()),
-		attribute.String("piazza.platform", comments.PlatformName(a.GetPlatform())),
-		attribute.String("piazza.action", comments.KindName(a.GetKind())),
-	))
-	defer span.End()
+	return &a, nil
+}
 
-	key := e.resultKey(&a)
-	if stored, err := e.cfg.Redis.Get(ctx, key).Bytes(); err == nil {
-		var r actionv1.ActionResult
-		if err := proto.Unmarshal(stored, &r); err == nil {
-			span.SetAttributes(attribute.Bool("piazza.redelivered", true))
-			return e.publish(ctx, &r)
+// pending returns the jobs still without a result or an error.
+func pending(jobs []*job) []*job {
+	var out []*job
+	for _, j := range jobs {
+		if j.err == nil && j.res == nil {
+			out = append(out, j)
 		}
-	} else if !errors.Is(err, redis.Nil) {
-		return fmt.Errorf("read action result: %w", err)
 	}
+	return out
+}
 
-	res := &actionv1.ActionResult{Action: &a}
+// recall reads, in one round trip, the results remembered from earlier deliveries: such an
+// action is not carried out again, only its result republished.
+func (e *Enforcer) recall(ctx context.Context, jobs []*job) {
+	if len(jobs) == 0 {
+		return
+	}
+	cmds := make([]*redis.StringCmd, len(jobs))
+	_, _ = e.cfg.Redis.Pipelined(ctx, func(p redis.Pipeliner) error {
+		for i, j := range jobs {
+			cmds[i] = p.Get(ctx, e.resultKey(j.a))
+		}
+		return nil
+	})
+	for i, j := range jobs {
+		stored, err := cmds[i].Bytes()
+		switch {
+		case errors.Is(err, redis.Nil):
+		case err != nil:
+			j.err = fmt.Errorf("read action result: %w", err)
+		default:
+			var r actionv1.ActionResult
+			if proto.Unmarshal(stored, &r) == nil {
+				j.res, j.remembered = &r, true
+			}
+		}
+	}
+}
+
+// CallsInFlight bounds the platform calls a batch makes at once.
+const CallsInFlight = 16
+
+// execute carries out the actions not yet done, side by side.
+func (e *Enforcer) execute(jobs []*job) {
+	todo := pending(jobs)
+	if len(todo) == 1 {
+		e.executeOne(todo[0])
+		return
+	}
+	sem := make(chan struct{}, CallsInFlight)
+	var wg sync.WaitGroup
+	for _, j := range todo {
+		sem <- struct{}{}
+		wg.Add(1)
+		go func() {
+			defer func() { <-sem; wg.Done() }()
+			e.executeOne(j)
+		}()
+	}
+	wg.Wait()
+}
+
+// executeOne calls the platform; a transient error is left on the job for a redelivery.
+func (e *Enforcer) executeOne(j *job) {
+	a := j.a
+	res := &actionv1.ActionResult{Action: a}
 	p, ok := e.cfg.Platforms[a.GetPlatform()]
 	if !ok {
 		res.Status = actionv1.Status_STATUS_FAILED
 		res.Permanent = true
 		res.Error = "no connector for platform " + comments.PlatformName(a.GetPlatform())
 	} else {
-		cctx, cancel := context.WithTimeout(ctx, e.cfg.CallTimeout)
-		out, err := p.Execute(cctx, &a)
+		cctx, cancel := context.WithTimeout(j.ctx, e.cfg.CallTimeout)
+		out, err := p.Execute(cctx, a)
 		cancel()
 		switch {
 		case err == nil:
@@ -179,44 +323,89 @@ func (e *Enforcer) HandleAction(ctx context.Context, msg *bus.Message) error {
 			res.Status = actionv1.Status_STATUS_FAILED
 			res.Permanent = true
 			res.Error = err.Error()
-			e.failures.Add(ctx, 1, metric.WithAttributes(
-				attribute.String("tenant", a.GetTenant()),
-				attribute.String("platform", comments.PlatformName(a.GetPlatform())),
-				attribute.String("kind", comments.KindName(a.GetKind())),
-			))
-			e.cfg.Logger.ErrorContext(ctx, "ALERT: action failed permanently; sent to human review on action.failed", "tenant", a.GetTenant(),
-				"action_id", a.GetActionId(), "kind", comments.KindName(a.GetKind()), "err", err)
 		default:
-			return fmt.Errorf("execute %s: %w", comments.KindName(a.GetKind()), err)
+			j.err = fmt.Errorf("execute %s: %w", comments.KindName(a.GetKind()), err)
+			return
 		}
 	}
+	if res.GetPermanent() {
+		e.failures.Add(j.ctx, 1, metric.WithAttributes(
+			attribute.String("tenant", a.GetTenant()),
+			attribute.String("platform", comments.PlatformName(a.GetPlatform())),
+			attribute.String("kind", comments.KindName(a.GetKind())),
+		))
+		e.cfg.Logger.ErrorContext(j.ctx, "ALERT: action failed permanently; sent to human review on action.failed", "tenant", a.GetTenant(),
+			"action_id", a.GetActionId(), "kind", comments.KindName(a.GetKind()), "err", res.GetError())
+	}
 	res.CompletedAt = timestamppb.New(e.cfg.Now())
-	data, err := proto.Marshal(res)
-	if err != nil {
-		return fmt.Errorf("encode action result: %w", err)
-	}
-	if err := e.cfg.Redis.Set(ctx, key, data, e.cfg.ResultTTL).Err(); err != nil {
-		return fmt.Errorf("store action result: %w", err)
-	}
-	return e.publish(ctx, res)
+	j.res = res
 }
 
-func (e *Enforcer) publish(ctx context.Context, r *actionv1.ActionResult) error {
-	a := r.GetAction()
-	subject := bus.ActionCompleted(a.GetTenant())
-	if r.GetStatus() == actionv1.Status_STATUS_FAILED {
-		subject = bus.ActionFailed(a.GetTenant())
+// store remembers the new results in one round trip, before they are published, so that a
+// redelivery after a crash republishes them instead of acting twice.
+func (e *Enforcer) store(ctx context.Context, jobs []*job) {
+	var fresh []*job
+	for _, j := range jobs {
+		if j.err == nil && j.res != nil && !j.remembered {
+			fresh = append(fresh, j)
+		}
 	}
-	if err := e.cfg.Publisher.Publish(ctx, subject, "result:"+a.GetActionId(), r); err != nil {
-		return err
+	if len(fresh) == 0 {
+		return
 	}
-	e.executed.Add(ctx, 1, metric.WithAttributes(
-		attribute.String("tenant", a.GetTenant()),
-		attribute.String("platform", comments.PlatformName(a.GetPlatform())),
-		attribute.String("kind", comments.KindName(a.GetKind())),
-		attribute.String("status", statusName(r.GetStatus())),
-	))
-	return nil
+	cmds := make([]*redis.StatusCmd, len(fresh))
+	_, _ = e.cfg.Redis.Pipelined(ctx, func(p redis.Pipeliner) error {
+		for i, j := range fresh {
+			data, err := proto.Marshal(j.res)
+			if err != nil {
+				j.err = fmt.Errorf("encode action result: %w", err)
+				continue
+			}
+			cmds[i] = p.Set(ctx, e.resultKey(j.a), data, e.cfg.ResultTTL)
+		}
+		return nil
+	})
+	for i, j := range fresh {
+		if cmds[i] != nil && cmds[i].Err() != nil {
+			j.err = fmt.Errorf("store action result: %w", cmds[i].Err())
+		}
+	}
+}
+
+// publishAll publishes every result of the batch, each in its own action's trace.
+func (e *Enforcer) publishAll(ctx context.Context, jobs []*job) {
+	var ready []*job
+	var batch []bus.TracedOutgoing
+	for _, j := range jobs {
+		if j.err != nil || j.res == nil {
+			continue
+		}
+		a := j.res.GetAction()
+		subject := bus.ActionCompleted(a.GetTenant())
+		if j.res.GetStatus() == actionv1.Status_STATUS_FAILED {
+			subject = bus.ActionFailed(a.GetTenant())
+		}
+		ready = append(ready, j)
+		batch = append(batch, bus.TracedOutgoing{Ctx: j.ctx, Outgoing: bus.Outgoing{Subject: subject, MsgID: "result:" + a.GetActionId(), Msg: j.res}})
+	}
+	if len(batch) == 0 {
+		return
+	}
+	if err := bus.PublishEach(ctx, e.cfg.Publisher, batch); err != nil {
+		for _, j := range ready {
+			j.err = err
+		}
+		return
+	}
+	for _, j := range ready {
+		a := j.res.GetAction()
+		e.executed.Add(j.ctx, 1, metric.WithAttributes(
+			attribute.String("tenant", a.GetTenant()),
+			attribute.String("platform", comments.PlatformName(a.GetPlatform())),
+			attribute.String("kind", comments.KindName(a.GetKind())),
+			attribute.String("status", statusName(j.res.GetStatus())),
+		))
+	}
 }
 
 func statusName(s actionv1.Status) string {

@@ -167,3 +167,49 @@ func TestInvalidActionsArePoison(t *testing.T) {
 		t.Errorf("platform without connector: %v, want a permanent failure", r)
 	}
 }
+
+func TestBatchCarriesEachActionOutOnce(t *testing.T) {
+	e := setup(t)
+	msg := func(a *actionv1.Action) *bus.Message {
+		data, err := proto.Marshal(a)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return &bus.Message{Subject: bus.ActionRequested("monza"), Data: data, NumDelivered: 1}
+	}
+	// b3 was carried out by an earlier delivery; b1 comes twice in the same batch.
+	if err := e.handle(t, e.action("b3", actionv1.Kind_KIND_HIDE)); err != nil {
+		t.Fatal(err)
+	}
+	batch := []*bus.Message{
+		msg(e.action("b1", actionv1.Kind_KIND_REPLY)),
+		{Subject: bus.ActionRequested("monza"), Data: []byte{0xff, 0x01}},
+		msg(e.action("b2", actionv1.Kind_KIND_BLOCK)), // not a delete: the batch runs side by side
+		msg(e.action("b1", actionv1.Kind_KIND_REPLY)),
+		msg(e.action("b3", actionv1.Kind_KIND_HIDE)),
+		msg(&actionv1.Action{ActionId: "b4", Tenant: "monza", Platform: commentv1.Platform_PLATFORM_REPLAY, Kind: actionv1.Kind_KIND_DELETE}),
+	}
+	errs := e.enf.HandleBatch(context.Background(), batch)
+	if len(errs) != len(batch) {
+		t.Fatalf("%d results for %d messages", len(errs), len(batch))
+	}
+	for i, err := range errs {
+		if (i == 1) != bus.IsPermanent(err) || (i != 1 && err != nil) {
+			t.Errorf("message %d: %v (only the garbage one, 1, is poison)", i, err)
+		}
+	}
+	counts := map[fakegraph.ActionKind]int{}
+	for _, a := range e.fake.Actions() {
+		counts[a.Kind]++
+	}
+	if counts[fakegraph.ActionReply] != 1 || counts[fakegraph.ActionBlock] != 1 || counts[fakegraph.ActionHide] != 1 || len(counts) != 3 {
+		t.Errorf("platform saw %v, want one reply, one block and one hide", counts)
+	}
+	res := e.results(t)
+	if len(res) != 4 {
+		t.Errorf("%d results, want b1-b4", len(res))
+	}
+	if r := res["b4"]; r.GetStatus() != actionv1.Status_STATUS_FAILED || !r.GetPermanent() {
+		t.Errorf("replay action without a recorder: %v, want a permanent failure for review", r)
+	}
+}
