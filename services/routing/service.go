@@ -407,7 +407,7 @@ func (s *Service) reply(ctx context.Context, req *routingv1.Request, actionID, t
 		Text:      text,
 		RequestId: req.GetRequestId(),
 	}
-	return s.cfg.Publisher.Publish(ctx, bus.ActionRequested(req.GetTenant()), actionID, a)
+	return s.publish(ctx, bus.ActionRequested(req.GetTenant()), actionID, a)
 }
 
 // event records an event of a request that is not stored as an open request (redirects,
@@ -424,5 +424,5 @@ func (s *Service) event(ctx context.Context, req *routingv1.Request, typ routing
 func (s *Service) publishEvent(ctx context.Context, req *routingv1.Request, ev *routingv1.RequestEvent) error {
 	out := proto.Clone(ev).(*routingv1.RequestEvent)
 	out.Request = req
-	return s.cfg.Publisher.Publish(ctx, bus.RequestEvent(req.GetTenant(), eventName(ev.GetType())), ev.GetEventId(), out)
+	return s.publish(ctx, bus.RequestEvent(req.GetTenant(), eventName(ev.GetType())), ev.GetEventId(), out)
 }
