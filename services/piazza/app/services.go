@@ -268,7 +268,7 @@ func StartRouting(ctx context.Context, c Common, listen string, rc RoutingConfig
 	if err := svc.serve(srv, hs, listen); err != nil {
 		return nil, err
 	}
-	cons, err := bus.Consume(ctx, js, routing.ConsumerSpec(), c.consumerDeps("routing", pub), impl.HandleDecision, c.middlewares()...)
+	cons, err := bus.ConsumeBatch(ctx, js, routing.BatchConsumerSpec(), c.consumerDeps("routing", pub), impl.HandleBatch, routing.BatchSize, routing.BatchWait, c.middlewares()...)
 	if err != nil {
 		return nil, err
 	}
@@ -370,7 +370,7 @@ func StartIngest(ctx context.Context, c Common, listen string, ic IngestConfig) 
 		}
 		svc.onStop(func(context.Context) error { cancel(); wg.Wait(); return nil })
 	}
-	cons, err := bus.Consume(ctx, js, enforcer.ConsumerSpec(), c.consumerDeps("ingest", pub), enf.HandleAction, c.middlewares()...)
+	cons, err := bus.ConsumeBatch(ctx, js, enforcer.BatchConsumerSpec(), c.consumerDeps("ingest", pub), enf.HandleBatch, enforcer.BatchSize, enforcer.BatchWait, c.middlewares()...)
 	if err != nil {
 		return nil, err
 	}
