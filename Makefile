@@ -21,7 +21,8 @@ PROTOC_GEN_GO_GRPC_VERSION := v1.5.1
 
 TEST_FLAGS ?= -count=1 -timeout 10m
 BENCH ?= .
-PIPELINE_COMMENTS ?= 4000
+PIPELINE_COMMENTS ?= 20000
+PIPELINE_RUNS ?= 3
 
 .PHONY: help run build test lint fmt vet buf-lint proto proto-check tools bench eval chaos clean
 
@@ -68,7 +69,7 @@ proto-check: proto ## Fail when regenerating changes the committed code
 bench: ## Every benchmark; the pipeline ones (raw JetStream, piazza up, one process per service) also update docs/benchmarks.md
 	@mkdir -p var; set -eo pipefail; { \
 	  for m in $(MODULES); do (cd $$m && $(GO) test -run '^$$' -skip 'Pipeline' -bench '$(BENCH)' -benchmem ./...); done; \
-	  cd services/piazza && $(GO) test -run '^$$' -bench 'Pipeline' -benchtime $(PIPELINE_COMMENTS)x ./loadgen/ ./chaos/; \
+	  cd services/piazza && $(GO) test -run '^$$' -bench 'Pipeline' -benchtime $(PIPELINE_COMMENTS)x -count $(PIPELINE_RUNS) ./loadgen/ ./chaos/; \
 	} | tee var/bench.txt
 	$(GO) run ./services/piazza/cmd/benchdoc -in var/bench.txt -doc docs/benchmarks.md
 

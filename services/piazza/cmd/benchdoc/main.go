@@ -1,6 +1,8 @@
 // Command benchdoc writes the pipeline figures of a `go test -bench` run into
 // docs/benchmarks.md, between the markers <!-- make bench: begin --> and <!-- make bench: end -->,
-// so that `make bench` leaves the document with the numbers it just measured.
+// so that `make bench` leaves the document with the numbers it just measured. A benchmark run
+// several times (-count) is reported by the median of each figure, with the range of its
+// throughput, since one run on a shared 2-core machine can be off by a quarter.
 package main
 
 import (
@@ -62,9 +64,9 @@ type result struct {
 	metrics map[string]float64
 }
 
-// parse reads the benchmark lines of go test output; the last line of a name wins.
-func parse(r io.Reader) (map[string]result, string, error) {
-	out := map[string]result{}
+// parse reads the benchmark lines of go test output, every run of each name.
+func parse(r io.Reader) (map[string][]result, string, error) {
+	out := map[string][]result{}
 	cpu := ""
 	sc := bufio.NewScanner(r)
 	sc.Buffer(make([]byte, 64*1024), 1<<20)
@@ -94,40 +96,71 @@ func parse(r io.Reader) (map[string]result, string, error) {
 			}
 			res.metrics[f[i+1]] = v
 		}
-		out[name] = res
+		out[name] = append(out[name], res)
 	}
 	return out, cpu, sc.Err()
 }
 
-func render(results map[string]result, cpu string, now time.Time) (string, error) {
+// median is the median of unit over runs (the mean of the middle two for an even count).
+func median(runs []result, unit string) float64 {
+	var vs []float64
+	for _, r := range runs {
+		if v, ok := r.metrics[unit]; ok {
+			vs = append(vs, v)
+		}
+	}
+	if len(vs) == 0 {
+		return 0
+	}
+	sort.Float64s(vs)
+	n := len(vs)
+	if n%2 == 1 {
+		return vs[n/2]
+	}
+	return (vs[n/2-1] + vs[n/2]) / 2
+}
+
+// spread is "min–max, n runs" of unit, or "" for one run.
+func spread(runs []result, unit string) string {
+	if len(runs) < 2 {
+		return ""
+	}
+	lo, hi := runs[0].metrics[unit], runs[0].metrics[unit]
+	for _, r := range runs[1:] {
+		lo, hi = min(lo, r.metrics[unit]), max(hi, r.metrics[unit])
+	}
+	return fmt.Sprintf(" (%.0f–%.0f, %d runs)", lo, hi, len(runs))
+}
+
+func render(results map[string][]result, cpu string, now time.Time) (string, error) {
 	var b strings.Builder
 	fmt.Fprintf(&b, "Written by `make bench` on %s", now.UTC().Format("2006-01-02 15:04 MST"))
 	if cpu != "" {
 		fmt.Fprintf(&b, " (%s)", cpu)
 	}
-	b.WriteString(".\n\n| mode | raw JetStream msgs/s | pipeline comments/s | ratio | p99 saturated (ms) | p50 / p99 at half rate (ms) |\n|---|---|---|---|---|---|\n")
+	b.WriteString(".\n\n| mode | raw JetStream msgs/s | pipeline comments/s (median) | ratio | p99 saturated (ms) | p50 / p99 at half rate (ms) |\n|---|---|---|---|---|---|\n")
 	rows := 0
 	for _, m := range []struct{ bench, label string }{
 		{"BenchmarkPipeline", "`piazza up` (one process)"},
 		{"BenchmarkPipelineProcesses", "one process per service"},
 	} {
-		r, ok := results[m.bench]
+		runs, ok := results[m.bench]
 		if !ok {
 			continue
 		}
 		rows++
-		fmt.Fprintf(&b, "| %s | %.0f | %.0f | %.3f | %.0f | %.1f / %.1f |\n", m.label,
-			r.metrics["raw-msgs/s"], r.metrics["comments/s"], r.metrics["ratio"], r.metrics["p99-ms"],
-			r.metrics["p50-ms-at-half-rate"], r.metrics["p99-ms-at-half-rate"])
+		fmt.Fprintf(&b, "| %s | %.0f | %.0f%s | %.3f | %.0f | %.1f / %.1f |\n", m.label,
+			median(runs, "raw-msgs/s"), median(runs, "comments/s"), spread(runs, "comments/s"), median(runs, "ratio"), median(runs, "p99-ms"),
+			median(runs, "p50-ms-at-half-rate"), median(runs, "p99-ms-at-half-rate"))
 	}
 	if rows == 0 {
 		return "", errors.New("no BenchmarkPipeline or BenchmarkPipelineProcesses line in the input")
 	}
-	if r, ok := results["BenchmarkPipelineProcesses"]; ok {
+	if runs, ok := results["BenchmarkPipelineProcesses"]; ok {
 		var parts []string
-		for unit, v := range r.metrics {
+		for unit := range runs[0].metrics {
 			if svc, ok := strings.CutSuffix(unit, "-rss-MB"); ok {
-				parts = append(parts, fmt.Sprintf("%s %.0f MB", svc, v))
+				parts = append(parts, fmt.Sprintf("%s %.0f MB", svc, median(runs, unit)))
 			}
 		}
 		sort.Strings(parts)
