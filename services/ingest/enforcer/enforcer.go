@@ -271,6 +271,9 @@ func (e *Enforcer) recall(ctx context.Context, jobs []*job) {
 		default:
 			var r actionv1.ActionResult
 			if proto.Unmarshal(stored, &r) == nil {
+				if r.Action == nil {
+					r.Action = j.a // stored without it: the redelivery carries the same action
+				}
 				j.res, j.remembered = &r, true
 			}
 		}
@@ -344,7 +347,8 @@ func (e *Enforcer) executeOne(j *job) {
 }
 
 // store remembers the new results in one round trip, before they are published, so that a
-// redelivery after a crash republishes them instead of acting twice.
+// redelivery after a crash republishes them instead of acting twice. A result is stored without
+// its action, which the redelivery brings again (a reply's text is most of an action's size).
 func (e *Enforcer) store(ctx context.Context, jobs []*job) {
 	var fresh []*job
 	for _, j := range jobs {
@@ -358,7 +362,10 @@ func (e *Enforcer) store(ctx context.Context, jobs []*job) {
 	cmds := make([]*redis.StatusCmd, len(fresh))
 	_, _ = e.cfg.Redis.Pipelined(ctx, func(p redis.Pipeliner) error {
 		for i, j := range fresh {
+			a := j.res.Action
+			j.res.Action = nil
 			data, err := proto.Marshal(j.res)
+			j.res.Action = a
 			if err != nil {
 				j.err = fmt.Errorf("encode action result: %w", err)
 				continue

@@ -19,6 +19,7 @@ import (
 )
 
 type env struct {
+	cfg     enforcer.Config
 	enf     *enforcer.Enforcer
 	fake    *fakegraph.Server
 	js      jetstream.JetStream
@@ -46,14 +47,15 @@ func setup(t *testing.T) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	enf, err := enforcer.New(enforcer.Config{
+	cfg := enforcer.Config{
 		Redis: rds.Client, Publisher: bus.NewPublisher(js, bus.Telemetry{}), KeyPrefix: "test:",
 		Platforms: map[commentv1.Platform]enforcer.Platform{commentv1.Platform_PLATFORM_FACEBOOK: enforcer.Facebook{Pages: map[string]*facebook.Client{"monza-fb": client}}},
-	})
+	}
+	enf, err := enforcer.New(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
-	return &env{enf: enf, fake: fake, js: js, comment: cm}
+	return &env{cfg: cfg, enf: enf, fake: fake, js: js, comment: cm}
 }
 
 func (e *env) action(id string, kind actionv1.Kind) *actionv1.Action {
@@ -211,5 +213,46 @@ func TestBatchCarriesEachActionOutOnce(t *testing.T) {
 	}
 	if r := res["b4"]; r.GetStatus() != actionv1.Status_STATUS_FAILED || !r.GetPermanent() {
 		t.Errorf("replay action without a recorder: %v, want a permanent failure for review", r)
+	}
+}
+
+// captured records what an enforcer publishes, where the stream would drop a republished
+// result as a duplicate.
+type captured struct{ results []*actionv1.ActionResult }
+
+func (c *captured) Publish(_ context.Context, _, _ string, m proto.Message) error {
+	c.results = append(c.results, proto.Clone(m).(*actionv1.ActionResult))
+	return nil
+}
+
+func TestRedeliveryRepublishesTheWholeResultWithoutActing(t *testing.T) {
+	e := setup(t)
+	a := e.action("r1", actionv1.Kind_KIND_REPLY)
+	if err := e.handle(t, a); err != nil {
+		t.Fatal(err)
+	}
+	cap := &captured{}
+	cfg := e.cfg
+	cfg.Publisher = cap
+	again, err := enforcer.New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	data, err := proto.Marshal(a)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := again.HandleAction(context.Background(), &bus.Message{Subject: bus.ActionRequested("monza"), Data: data, NumDelivered: 2}); err != nil {
+		t.Fatal(err)
+	}
+	if n := len(e.fake.Actions()); n != 1 {
+		t.Errorf("platform saw %d calls, want the first delivery's only", n)
+	}
+	if len(cap.results) != 1 {
+		t.Fatalf("%d results republished, want 1", len(cap.results))
+	}
+	r := cap.results[0]
+	if r.GetStatus() != actionv1.Status_STATUS_DONE || r.GetPlatformRef() == "" || !proto.Equal(r.GetAction(), a) {
+		t.Errorf("republished %v, want the done result with the platform's id and the whole action", r)
 	}
 }
