@@ -124,6 +124,7 @@ func streamStates(js jetstream.JetStream) string {
 // the same server (the ceiling), then the whole pipeline in `piazza up` mode, as fast as
 // possible. b.N is the number of comments of each phase.
 func BenchmarkPipeline(b *testing.B) {
+	app.TuneGC(os.Getenv) // as the piazza binary does before `piazza up`
 	url := startUp(b)
 	nc, js, err := app.ConnectNATS(url, "bench")
 	if err != nil {

@@ -129,6 +129,7 @@ func runUp(ctx context.Context, args []string, getenv func(string) string, stdou
 	if cfg.Once && !cfg.Demo {
 		return errors.New("--once needs --demo")
 	}
+	app.TuneGC(getenv)
 	tel, err := setupTelemetry(ctx, "piazza", getenv, stderr)
 	if err != nil {
 		return err
@@ -163,6 +164,7 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	if *listen == "" {
 		*listen = def
 	}
+	app.TuneGC(getenv)
 	tel, err := setupTelemetry(ctx, "piazza-"+*target, getenv, stderr)
 	if err != nil {
 		return err
