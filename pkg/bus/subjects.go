@@ -22,6 +22,7 @@ const (
 
 	EventReceived  = "received"
 	EventMade      = "made"
+	EventSettled   = "settled"
 	EventRequested = "requested"
 	EventCompleted = "completed"
 	EventFailed    = "failed"
@@ -40,8 +41,22 @@ func Subject(tenant, entity, event string) string {
 // CommentReceived is the subject a tenant's new comments are published on.
 func CommentReceived(tenant string) string { return Subject(tenant, EntityComment, EventReceived) }
 
-// DecisionMade is the subject a tenant's decisions are published on.
+// DecisionMade is the subject of a tenant's decisions that routing has something to do with: a
+// citizen's request, an emergency, or a reply in a thread (it may answer a request waiting for
+// the citizen). Routing consumes only these.
 func DecisionMade(tenant string) string { return Subject(tenant, EntityDecision, EventMade) }
+
+// DecisionSettled is the subject of a tenant's other decisions: moderation alone, nothing to
+// route. They are the same Decision message, in the same audit stream; only routing skips them,
+// so that NATS neither delivers nor routing decodes the three decisions in four it would
+// discard.
+func DecisionSettled(tenant string) string { return Subject(tenant, EntityDecision, EventSettled) }
+
+// DecisionSubjects are the subjects of every decision of a tenant ("*": of every tenant), for
+// those that follow them all.
+func DecisionSubjects(tenant string) []string {
+	return []string{DecisionMade(tenant), DecisionSettled(tenant)}
+}
 
 // ActionRequested is the subject the enforcer takes a tenant's actions from.
 func ActionRequested(tenant string) string { return Subject(tenant, EntityAction, EventRequested) }

@@ -82,3 +82,7 @@ func isPlaceholderName(s string) bool {
 	}
 	return true
 }
+
+// RoutedCategory reports whether a taxonomy category is one routing handles (a request, an
+// emergency) rather than one a tenant sanctions.
+func RoutedCategory(code string) bool { return slices.Contains(routedCategories, code) }

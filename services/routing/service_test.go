@@ -17,6 +17,7 @@ import (
 	"google.golang.org/protobuf/types/known/timestamppb"
 
 	"github.com/piazza-pa/piazza/pkg/bus"
+	"github.com/piazza-pa/piazza/pkg/decisions"
 	"github.com/piazza-pa/piazza/pkg/livepolicy"
 	"github.com/piazza-pa/piazza/pkg/policy"
 	"github.com/piazza-pa/piazza/pkg/testinfra"
@@ -308,5 +309,66 @@ func TestListPagination(t *testing.T) {
 	}
 	if len(seen) != 7 {
 		t.Errorf("paged through %d requests, want 7", len(seen))
+	}
+}
+
+// Routing consumes only the decisions sanctions publishes on bus.DecisionMade
+// (decisions.ForRouting). Every decision left out must be one routing would dispose of as
+// "none", touching nothing: tried over every combination of labels, thread, no-reply and
+// strikes, with a request waiting for its citizen in the thread the replies belong to.
+func TestDecisionsLeftOutOfRoutingAreDisposedOfAsNone(t *testing.T) {
+	e := setup(t)
+	ctx := context.Background()
+	parent := decision("monza", "p1", commentv1.Channel_CHANNEL_COMMENT, false, []string{"request"}, "roads")
+	if got, err := e.svc.Dispose(ctx, parent); err != nil || got != routing.DispositionRouted {
+		t.Fatalf("opening the parent request: %s %v", got, err)
+	}
+	list, err := e.client.ListRequests(ctx, &routingv1.ListRequestsRequest{Tenant: "monza"})
+	if err != nil || len(list.GetRequests()) != 1 {
+		t.Fatalf("list: %v %v", list, err)
+	}
+	if _, err := e.client.WaitForCitizen(ctx, &routingv1.WaitForCitizenRequest{Tenant: "monza", RequestId: list.GetRequests()[0].GetRequestId(), Actor: "urp", Question: "serve il civico"}); err != nil {
+		t.Fatal(err)
+	}
+	e.actions(t)
+
+	n, left := 0, 0
+	for _, labels := range [][]string{nil, {"insult"}, {"spam"}, {"request"}, {"emergency"}, {"insult", "request"}} {
+		for _, inThread := range []bool{false, true} {
+			for _, noReply := range []bool{false, true} {
+				for _, struck := range []bool{false, true} {
+					n++
+					d := decision("monza", fmt.Sprintf("x%d", n), commentv1.Channel_CHANNEL_COMMENT, false, labels, "roads")
+					if inThread {
+						d.Comment.ParentId = "p1"
+					}
+					d.NoReply = noReply
+					if struck {
+						d.Strikes = []*sanctionsv1.StrikeCount{{Category: "insult", Count: 1}}
+					}
+					if decisions.ForRouting(d) {
+						continue
+					}
+					left++
+					got, err := e.svc.Dispose(ctx, d)
+					if err != nil || got != routing.DispositionNone {
+						t.Errorf("labels %v, thread %v, no reply %v, strikes %v: left out of routing but disposed of as %q (%v)", labels, inThread, noReply, struck, got, err)
+					}
+				}
+			}
+		}
+	}
+	if left == 0 || left == n {
+		t.Fatalf("%d of %d decisions left out of routing: the table does not try both sides", left, n)
+	}
+	if acts := e.actions(t); len(acts) != 0 {
+		t.Errorf("decisions left out of routing asked for actions: %v", acts)
+	}
+	got, err := e.client.GetRequest(ctx, &routingv1.GetRequestRequest{Tenant: "monza", RequestId: list.GetRequests()[0].GetRequestId()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.GetRequest().GetState() != routingv1.State_STATE_WAITING {
+		t.Errorf("the waiting request is now %s: a decision left out of routing changed it", got.GetRequest().GetState())
 	}
 }

@@ -16,6 +16,7 @@ import (
 
 	"github.com/piazza-pa/piazza/pkg/bus"
 	"github.com/piazza-pa/piazza/pkg/comments"
+	"github.com/piazza-pa/piazza/pkg/decisions"
 	"github.com/piazza-pa/piazza/pkg/policy"
 	classifierv1 "github.com/piazza-pa/piazza/proto/gen/piazza/classifier/v1"
 	commentv1 "github.com/piazza-pa/piazza/proto/gen/piazza/comment/v1"
@@ -426,7 +427,7 @@ func (s *Service) publishDecisions(ctx context.Context, items []*item) {
 	for _, it := range items {
 		d := it.d
 		tenant := d.GetComment().GetTenant()
-		batch = append(batch, bus.TracedOutgoing{Ctx: it.ctx, Outgoing: bus.Outgoing{Subject: bus.DecisionMade(tenant), MsgID: d.GetDecisionId(), Msg: d}})
+		batch = append(batch, bus.TracedOutgoing{Ctx: it.ctx, Outgoing: bus.Outgoing{Subject: decisions.Subject(d), MsgID: d.GetDecisionId(), Msg: d}})
 		for _, a := range d.GetActions() {
 			batch = append(batch, bus.TracedOutgoing{Ctx: it.ctx, Outgoing: bus.Outgoing{Subject: bus.ActionRequested(tenant), MsgID: a.GetActionId(), Msg: a}})
 		}

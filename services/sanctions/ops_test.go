@@ -41,6 +41,16 @@ func streamMsgs(t testing.TB, js jetstream.JetStream, stream, subject string) []
 	return out
 }
 
+// decisionMsgs returns the decisions of tenant in the audit stream, on both decision subjects.
+func decisionMsgs(t testing.TB, js jetstream.JetStream, tenant string) []*jetstream.RawStreamMsg {
+	t.Helper()
+	var out []*jetstream.RawStreamMsg
+	for _, subject := range bus.DecisionSubjects(tenant) {
+		out = append(out, streamMsgs(t, js, bus.StreamDecisions, subject)...)
+	}
+	return out
+}
+
 // auditEvents decodes the events published on subject, checking each carries its id as the
 // message id.
 func auditEvents(t testing.TB, js jetstream.JetStream, subject string) []*sanctionsv1.AuditEvent {

@@ -28,6 +28,7 @@ import (
 
 	"github.com/piazza-pa/piazza/pkg/bus"
 	"github.com/piazza-pa/piazza/pkg/comments"
+	"github.com/piazza-pa/piazza/pkg/decisions"
 	"github.com/piazza-pa/piazza/pkg/policy"
 	"github.com/piazza-pa/piazza/pkg/pseudonym"
 	"github.com/piazza-pa/piazza/pkg/telemetry"
@@ -627,7 +628,7 @@ func (s *Service) publish(ctx context.Context, d *sanctionsv1.Decision) error {
 	// The decision and its actions go out together and are acknowledged together: one round
 	// trip instead of one per message. A failure retries the whole batch under the same ids.
 	batch := make([]bus.Outgoing, 0, 1+len(d.GetActions()))
-	batch = append(batch, bus.Outgoing{Subject: bus.DecisionMade(tenant), MsgID: d.GetDecisionId(), Msg: d})
+	batch = append(batch, bus.Outgoing{Subject: decisions.Subject(d), MsgID: d.GetDecisionId(), Msg: d})
 	for _, a := range d.GetActions() {
 		batch = append(batch, bus.Outgoing{Subject: bus.ActionRequested(tenant), MsgID: a.GetActionId(), Msg: a})
 	}

@@ -171,7 +171,7 @@ func TestEndToEnd(t *testing.T) {
 
 	// Every published comment gets exactly one decision.
 	testinfra.Eventually(t, 30*time.Second, func() error {
-		n, err := subjectCount(ctx, js, bus.StreamDecisions, bus.DecisionMade("monza"))
+		n, err := decisionCount(ctx, js, "monza")
 		if err != nil {
 			return err
 		}
@@ -291,10 +291,27 @@ func subjectCount(ctx context.Context, js jetstream.JetStream, stream, subject s
 	return int(info.State.Subjects[subject]), nil
 }
 
+// decisionCount counts a tenant's decisions in the audit stream, on both decision subjects.
+func decisionCount(ctx context.Context, js jetstream.JetStream, tenant string) (int, error) {
+	total := 0
+	for _, subject := range bus.DecisionSubjects(tenant) {
+		n, err := subjectCount(ctx, js, bus.StreamDecisions, subject)
+		if err != nil {
+			return 0, err
+		}
+		total += n
+	}
+	return total, nil
+}
+
 func readDecisions(t *testing.T, js jetstream.JetStream) map[string]*sanctionsv1.Decision {
 	t.Helper()
 	out := map[string]*sanctionsv1.Decision{}
-	for _, m := range readStream(t, js, bus.StreamDecisions, bus.DecisionMade("*")) {
+	var msgs []*jetstream.RawStreamMsg
+	for _, subject := range bus.DecisionSubjects("*") {
+		msgs = append(msgs, readStream(t, js, bus.StreamDecisions, subject)...)
+	}
+	for _, m := range msgs {
 		var d sanctionsv1.Decision
 		if err := proto.Unmarshal(m.Data, &d); err != nil {
 			t.Fatal(err)

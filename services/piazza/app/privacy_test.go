@@ -13,7 +13,6 @@ import (
 	"go.opentelemetry.io/otel/sdk/trace/tracetest"
 
 	"github.com/piazza-pa/piazza/pkg/auth"
-	"github.com/piazza-pa/piazza/pkg/bus"
 	"github.com/piazza-pa/piazza/pkg/testinfra"
 	commentv1 "github.com/piazza-pa/piazza/proto/gen/piazza/comment/v1"
 	routingv1 "github.com/piazza-pa/piazza/proto/gen/piazza/routing/v1"
@@ -106,7 +105,7 @@ func TestTelemetryCarriesNoPersonalData(t *testing.T) {
 func waitDecisions(t *testing.T, p *pipeline, n int) {
 	t.Helper()
 	testinfra.Eventually(t, 30*time.Second, func() error {
-		got, err := subjectCount(context.Background(), p.js, bus.StreamDecisions, bus.DecisionMade("monza"))
+		got, err := decisionCount(context.Background(), p.js, "monza")
 		if err != nil {
 			return err
 		}

@@ -61,7 +61,7 @@ func NewTally(ctx context.Context, js jetstream.JetStream) (*Tally, error) {
 		t.ccs = append(t.ccs, cc)
 		return nil
 	}
-	err := follow(bus.StreamDecisions, []string{bus.DecisionMade("*"), bus.ActionCompleted("*"), bus.ActionFailed("*")}, func(m jetstream.Msg) {
+	err := follow(bus.StreamDecisions, append(bus.DecisionSubjects("*"), bus.ActionCompleted("*"), bus.ActionFailed("*")), func(m jetstream.Msg) {
 		_, entity, event, _ := bus.ParseSubject(m.Subject())
 		t.mu.Lock()
 		defer t.mu.Unlock()

@@ -144,7 +144,7 @@ func TestServicesOverMutualTLS(t *testing.T) {
 		t.Fatal(err)
 	}
 	testinfra.Eventually(t, 20*time.Second, func() error {
-		n, err := subjectCount(ctx, js, bus.StreamDecisions, bus.DecisionMade("monza"))
+		n, err := decisionCount(ctx, js, "monza")
 		if err != nil {
 			return err
 		}

@@ -447,13 +447,15 @@ func decisionCount(ctx context.Context, js jetstream.JetStream) (int, error) {
 	if err != nil {
 		return 0, err
 	}
-	info, err := s.Info(ctx, jetstream.WithSubjectFilter(bus.DecisionMade("*")))
-	if err != nil {
-		return 0, err
-	}
 	n := 0
-	for _, c := range info.State.Subjects {
-		n += int(c)
+	for _, subject := range bus.DecisionSubjects("*") {
+		info, err := s.Info(ctx, jetstream.WithSubjectFilter(subject))
+		if err != nil {
+			return 0, err
+		}
+		for _, c := range info.State.Subjects {
+			n += int(c)
+		}
 	}
 	return n, nil
 }

@@ -141,7 +141,7 @@ func Run(ctx context.Context, nc *nats.Conn, js jetstream.JetStream, cfg Config)
 	}
 
 	done := make(chan struct{})
-	decSub, err := nc.Subscribe(bus.DecisionMade("*"), func(m *nats.Msg) {
+	onDecision := func(m *nats.Msg) {
 		var d sanctionsv1.Decision
 		if proto.Unmarshal(m.Data, &d) != nil {
 			return
@@ -155,11 +155,20 @@ func Run(ctx context.Context, nc *nats.Conn, js jetstream.JetStream, cfg Config)
 		if decided.Add(1) == int64(cfg.Count) {
 			close(done)
 		}
-	})
-	if err != nil {
-		return Result{}, fmt.Errorf("subscribe to decisions: %w", err)
 	}
-	defer decSub.Unsubscribe()
+	var subs []*nats.Subscription
+	defer func() {
+		for _, s := range subs {
+			_ = s.Unsubscribe()
+		}
+	}()
+	for _, subject := range bus.DecisionSubjects("*") {
+		sub, err := nc.Subscribe(subject, onDecision)
+		if err != nil {
+			return Result{}, fmt.Errorf("subscribe to decisions: %w", err)
+		}
+		subs = append(subs, sub)
+	}
 	actSub, err := nc.Subscribe(bus.Subject("*", bus.EntityAction, "*"), func(m *nats.Msg) {
 		_, _, event, _ := bus.ParseSubject(m.Subject)
 		if event != bus.EventCompleted && event != bus.EventFailed {
@@ -179,8 +188,8 @@ func Run(ctx context.Context, nc *nats.Conn, js jetstream.JetStream, cfg Config)
 	if err != nil {
 		return Result{}, fmt.Errorf("subscribe to actions: %w", err)
 	}
-	defer actSub.Unsubscribe()
-	for _, s := range []*nats.Subscription{decSub, actSub} {
+	subs = append(subs, actSub)
+	for _, s := range subs {
 		_ = s.SetPendingLimits(-1, -1)
 	}
 	if err := nc.Flush(); err != nil {
