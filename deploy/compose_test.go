@@ -233,7 +233,7 @@ func TestComposeNatsAndRedisPersist(t *testing.T) {
 		wantTarget string
 	}{
 		{"nats", []string{"-js", "-sd", "/data"}, "/data"},
-		{"redis", []string{"--appendonly", "yes"}, "/data"},
+		{"redis", []string{"--appendonly", "yes", "--appendfsync", "always"}, "/data"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.service, func(t *testing.T) {

@@ -38,6 +38,15 @@ func ResolveRedis(ctx context.Context, getenv func(string) string, dataDir strin
 	if pingURL(ctx, LocalRedisURL) == nil {
 		return RedisChoice{URL: LocalRedisURL, Source: "local", Stop: func() {}}, nil
 	}
+	return startChildRedis(ctx, dataDir)
+}
+
+// startChildRedis starts a redis-server as a child process with its data under dataDir, with
+// the append-only file fsynced on every write, as in every deployment Piazza ships
+// (docker-compose.yml, deploy/k8s/redis-values.yaml): a consumer acknowledges a message once
+// Redis has acknowledged its writes, so those writes must survive a crash of Redis or of the
+// machine.
+func startChildRedis(ctx context.Context, dataDir string) (RedisChoice, error) {
 	bin, err := exec.LookPath("redis-server")
 	if err != nil {
 		return RedisChoice{}, errors.New("no Redis: set REDIS_URL, start a Redis on 127.0.0.1:6379, or install redis-server (apt-get install -y redis-server) so that piazza can start one under ./var")
@@ -53,7 +62,7 @@ func ResolveRedis(ctx context.Context, getenv func(string) string, dataDir strin
 	port := l.Addr().(*net.TCPAddr).Port
 	_ = l.Close()
 	cmd := exec.Command(bin, "--port", strconv.Itoa(port), "--bind", "127.0.0.1", "--dir", dir,
-		"--appendonly", "yes", "--save", "", "--daemonize", "no", "--logfile", filepath.Join(dir, "redis.log"))
+		"--appendonly", "yes", "--appendfsync", "always", "--save", "", "--daemonize", "no", "--logfile", filepath.Join(dir, "redis.log"))
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true} // Ctrl-C is ours to handle, not the child's
 	if err := cmd.Start(); err != nil {
 		return RedisChoice{}, fmt.Errorf("start redis-server: %w", err)
