@@ -47,13 +47,14 @@ func BatchConsumerSpec() bus.ConsumerSpec {
 // batchesInHand is how many batches one process handles at once.
 const batchesInHand = 16
 
-// smallBatch is the fewest undecided comments classified with one ClassifyBatch call; batches
-// with fewer come when the consumer is not behind. Those are classified one call each,
-// concurrently, so that each classification stays in its comment's trace (a ClassifyBatch call
-// belongs to the batch's trace, which links to the comments' traces). In BenchmarkPipeline, 8
-// gave a p99 of about 45 ms at half the saturating rate, against 65-120 ms with BatchSize/2,
-// at the same throughput.
-const smallBatch = 8
+// smallBatch is the fewest undecided comments classified with one ClassifyBatch call; a lone
+// comment is classified with Classify, in its own trace (a ClassifyBatch call belongs to the
+// batch's trace, which links to the comments' traces). It was 8, for traces, but then at a
+// moderate rate, where most batches hold a few comments, each of those cost a gRPC call: at
+// 2,000 comments/s (BenchmarkPipeline's comments, paced) gRPC calls were 12% of the CPU (the
+// classifier's own work included), and 2
+// saves about 4% of the CPU per comment, with no change in latency beyond this VM's noise.
+const smallBatch = 2
 
 // TracedPublisher is a Publisher that can publish a batch whose messages continue different
 // traces (bus.Publisher is one). HandleBatch uses it when the configured Publisher is one, so
@@ -234,8 +235,8 @@ func (s *Service) readStored(ctx context.Context, items []*item) {
 	}
 }
 
-// classify gets the verdicts of the undecided comments: with one ClassifyBatch call, or for a few
-// comments one concurrent Classify call each.
+// classify gets the verdicts of the undecided comments: with one ClassifyBatch call, or for a lone
+// comment with Classify.
 func (s *Service) classify(ctx context.Context, items []*item) {
 	if len(items) == 0 {
 		return
