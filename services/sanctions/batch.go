@@ -51,9 +51,9 @@ const batchesInHand = 16
 // comment is classified with Classify, in its own trace (a ClassifyBatch call belongs to the
 // batch's trace, which links to the comments' traces). It was 8, for traces, but then at a
 // moderate rate, where most batches hold a few comments, each of those cost a gRPC call: at
-// 2,000 comments/s (BenchmarkPipeline's comments, paced) gRPC calls were 12% of the CPU (the
-// classifier's own work included), and 2
-// saves about 4% of the CPU per comment, with no change in latency beyond this VM's noise.
+// 2,000 comments/s (BenchmarkPipeline's comments, paced) gRPC calls were 12% of the CPU, the
+// classifier's own work included. With 2 the CPU per comment is about 4% lower, and the latency
+// is the same within this VM's noise.
 const smallBatch = 2
 
 // TracedPublisher is a Publisher that can publish a batch whose messages continue different
