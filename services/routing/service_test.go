@@ -372,3 +372,40 @@ func TestDecisionsLeftOutOfRoutingAreDisposedOfAsNone(t *testing.T) {
 		t.Errorf("the waiting request is now %s: a decision left out of routing changed it", got.GetRequest().GetState())
 	}
 }
+
+// Opening a request sends the tenant's registration and the open script in one pipeline; when
+// Redis has lost its script cache (a restart), the script is loaded and the pipeline sent again.
+func TestOpeningSurvivesALostScriptCache(t *testing.T) {
+	srv := testinfra.StartNATS(t)
+	rds := testinfra.StartRedis(t)
+	set, err := policy.LoadDir("../../deploy/policies")
+	if err != nil {
+		t.Fatal(err)
+	}
+	now := time.Date(2026, 11, 16, 10, 0, 0, 0, time.UTC)
+	svc, err := routing.New(routing.Config{
+		Redis: rds.Client, Policies: livepolicy.Static(set), Publisher: bus.NewPublisher(srv.JetStream(t), bus.Telemetry{}),
+		KeyPrefix: "test:", Now: func() time.Time { return now },
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	for i, flush := range []bool{false, true, false} {
+		if flush {
+			if err := rds.Client.ScriptFlush(ctx).Err(); err != nil {
+				t.Fatal(err)
+			}
+		}
+		d := decision("monza", fmt.Sprintf("s%d", i), commentv1.Channel_CHANNEL_COMMENT, false, []string{"request"}, "roads")
+		if got, err := svc.Dispose(ctx, d); err != nil || got != routing.DispositionRouted {
+			t.Fatalf("request %d (script cache flushed: %v): %s %v", i, flush, got, err)
+		}
+	}
+	if n, err := rds.Client.ZCard(ctx, "test:requests:{monza}").Result(); err != nil || n != 3 {
+		t.Errorf("%d requests indexed (%v), want 3", n, err)
+	}
+	if ts, err := rds.Client.SMembers(ctx, "test:routing-tenants").Result(); err != nil || len(ts) != 1 || ts[0] != "monza" {
+		t.Errorf("tenants with requests %v (%v), want [monza]", ts, err)
+	}
+}

@@ -131,20 +131,45 @@ func (st store) open(ctx context.Context, req *routingv1.Request, ev *routingv1.
 		return false, fmt.Errorf("encode event: %w", err)
 	}
 	t, id := req.GetTenant(), req.GetRequestId()
-	if err := st.rdb.SAdd(ctx, st.tenantsKey(), t).Err(); err != nil {
-		return false, fmt.Errorf("register tenant: %w", err)
-	}
-	n, err := openScript.Run(ctx, st.rdb,
-		[]string{st.requestKey(t, id), st.eventsKey(t, id), st.indexKey(t), st.deadlinesKey(t), st.recurringKey(t, isoWeek(req.GetReceivedAt().AsTime())),
-			st.statsKey(t), st.dueKey(t)},
-		reqData, evData, req.GetReceivedAt().AsTime().UnixMilli(), nextCheck.UnixMilli(), id,
+	keys := []string{st.requestKey(t, id), st.eventsKey(t, id), st.indexKey(t), st.deadlinesKey(t), st.recurringKey(t, isoWeek(req.GetReceivedAt().AsTime())),
+		st.statsKey(t), st.dueKey(t)}
+	args := []any{reqData, evData, req.GetReceivedAt().AsTime().UnixMilli(), nextCheck.UnixMilli(), id,
 		recurringMember, int64(recurringTTL/time.Second),
-		statsField(req), dueMember(req), dueScore(req),
-	).Int()
+		statsField(req), dueMember(req), dueScore(req)}
+	// The tenants set has no hash tag, so it cannot be one of the script's keys (Redis Cluster);
+	// it goes in the same pipeline instead, one round trip for both. SADD is idempotent, so a
+	// retry after a failure repeats it harmlessly.
+	send := func() (*redis.Cmd, error) {
+		var cmd *redis.Cmd
+		_, err := st.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
+			p.SAdd(ctx, st.tenantsKey(), t)
+			cmd = openScript.EvalSha(ctx, p, keys, args...)
+			return nil
+		})
+		return cmd, err
+	}
+	cmd, err := send()
+	if err != nil && isNoScript(err) {
+		// Redis lost its script cache (a restart): load the script and send again.
+		if lerr := openScript.Load(ctx, st.rdb).Err(); lerr != nil {
+			return false, fmt.Errorf("load open script: %w", lerr)
+		}
+		cmd, err = send()
+	}
+	if err != nil {
+		return false, fmt.Errorf("open request: %w", err)
+	}
+	n, err := cmd.Int()
 	if err != nil {
 		return false, fmt.Errorf("open request: %w", err)
 	}
 	return n == 1, nil
+}
+
+// isNoScript reports whether err is Redis saying it does not know a script's SHA.
+func isNoScript(err error) bool {
+	var rerr redis.Error
+	return errors.As(err, &rerr) && strings.HasPrefix(rerr.Error(), "NOSCRIPT")
 }
 
 func (st store) get(ctx context.Context, tenant, id string) (*routingv1.Request, error) {
