@@ -9,6 +9,8 @@ import (
 
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/piazza-pa/piazza/pkg/bus"
 )
 
 // RawJetStream measures the ceiling every pipeline figure is compared against: n messages of
@@ -51,6 +53,31 @@ type Comparison struct {
 	Raw      float64
 	Full     Result
 	HalfRate Result
+	// CPUPerComment and CPUPerCommentHalfRate are the whole machine's busy CPU time per comment
+	// (MachineCPU) from the first publish until the pipeline is quiet (Quiesce): zero where
+	// /proc/stat is missing.
+	CPUPerComment, CPUPerCommentHalfRate time.Duration
+}
+
+// pipelineStreams are the streams whose consumers make up the pipeline.
+var pipelineStreams = []string{bus.StreamComments, bus.StreamDecisions, bus.StreamActions, bus.StreamRequests}
+
+// measured runs cfg, waits for the pipeline to be quiet and returns the result with the
+// machine's busy CPU time per comment.
+func measured(ctx context.Context, nc *nats.Conn, js jetstream.JetStream, cfg Config) (Result, time.Duration, error) {
+	cpu0, ok := MachineCPU()
+	res, err := Run(ctx, nc, js, cfg)
+	if err != nil {
+		return res, 0, err
+	}
+	if err := Quiesce(ctx, js, pipelineStreams, 5*time.Minute); err != nil {
+		return res, 0, err
+	}
+	cpu1, ok1 := MachineCPU()
+	if !ok || !ok1 {
+		return res, 0, nil
+	}
+	return res, (cpu1 - cpu0) / time.Duration(cfg.Count), nil
 }
 
 // Compare measures, in one run on the same server: RawJetStream, then n comments of tenants
@@ -62,13 +89,18 @@ func Compare(ctx context.Context, nc *nats.Conn, js jetstream.JetStream, tenants
 	if c.Raw, err = RawJetStream(ctx, js, n); err != nil {
 		return c, err
 	}
-	if c.Full, err = Run(ctx, nc, js, Config{Tenants: tenants, Count: n, Wait: 5 * time.Minute}); err != nil {
+	if err := Quiesce(ctx, js, pipelineStreams, time.Minute); err != nil {
+		return c, err
+	}
+	if c.Full, c.CPUPerComment, err = measured(ctx, nc, js, Config{Tenants: tenants, Count: n, Wait: 5 * time.Minute}); err != nil {
 		return c, err
 	}
 	if verbose != nil {
 		c.Full.Write(verbose)
 	}
-	c.HalfRate, err = Run(ctx, nc, js, Config{Tenants: tenants, Count: n / 2, Rate: c.Full.Throughput / 2, Wait: 5 * time.Minute, RunID: fmt.Sprint("half-", time.Now().UnixNano())})
+	// The paced run starts once the burst's last actions are done, so that it measures the
+	// pipeline at half rate rather than the tail of the burst.
+	c.HalfRate, c.CPUPerCommentHalfRate, err = measured(ctx, nc, js, Config{Tenants: tenants, Count: n / 2, Rate: c.Full.Throughput / 2, Wait: 5 * time.Minute, RunID: fmt.Sprint("half-", time.Now().UnixNano())})
 	return c, err
 }
 
@@ -80,4 +112,8 @@ func (c Comparison) Report(report func(value float64, unit string)) {
 	report(c.Full.Decision.P99, "p99-ms")
 	report(c.HalfRate.Decision.P50, "p50-ms-at-half-rate")
 	report(c.HalfRate.Decision.P99, "p99-ms-at-half-rate")
+	if c.CPUPerComment > 0 && c.CPUPerCommentHalfRate > 0 {
+		report(float64(c.CPUPerComment.Microseconds())/1000, "cpu-ms/comment")
+		report(float64(c.CPUPerCommentHalfRate.Microseconds())/1000, "cpu-ms/comment-at-half-rate")
+	}
 }
