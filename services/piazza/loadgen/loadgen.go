@@ -67,8 +67,9 @@ type Result struct {
 	Published int
 	Decided   int
 	Executed  int
-	// Elapsed runs from the first publish to the last decision seen.
-	Elapsed time.Duration
+	// Elapsed runs from the first publish to the last decision seen; Finished to the last
+	// decision or first action result seen, whichever came later.
+	Elapsed, Finished time.Duration
 	// Throughput is decisions per second over Elapsed.
 	Throughput float64
 	Decision   Latency
@@ -79,6 +80,10 @@ type Result struct {
 func (r Result) Write(w io.Writer) {
 	fmt.Fprintf(w, "published %d · decided %d · first actions %d · %.1fs · %.0f comments/s end to end\n",
 		r.Published, r.Decided, r.Executed, r.Elapsed.Seconds(), r.Throughput)
+	if r.Finished > r.Elapsed {
+		fmt.Fprintf(w, "last action executed at %.1fs: %.0f comments/s with their actions\n",
+			r.Finished.Seconds(), float64(r.Decided)/r.Finished.Seconds())
+	}
 	for _, l := range []struct {
 		name string
 		l    Latency
@@ -120,13 +125,29 @@ func Run(ctx context.Context, nc *nats.Conn, js jetstream.JetStream, cfg Config)
 	actionH := hdrhistogram.New(1, 600_000_000, 3)
 	var histMu sync.Mutex
 	var decided, executed atomic.Int64
-	var lastDecision atomic.Int64
+	var lastDecision, lastAction atomic.Int64
 	seenAction := make([]atomic.Bool, cfg.Count)
 	prefix := "lg-" + cfg.RunID + "-"
 	seqOf := func(commentID string) (int, bool) {
 		rest, ok := strings.CutPrefix(commentID, prefix)
 		if !ok {
 			return 0, false
+		}
+		n, err := strconv.Atoi(rest)
+		return n, err == nil && n >= 0 && n < cfg.Count
+	}
+	// Every Piazza message id derives from its comment's id (decision:<platform>:<comment>,
+	// result:decision:<platform>:<comment>:<n>:<kind>, …), so the header finds the comment
+	// without decoding the message; one without it is decoded.
+	seqOfMsg := func(m *nats.Msg, decode func() string) (int, bool) {
+		id := m.Header.Get(jetstream.MsgIDHeader)
+		i := strings.Index(id, prefix)
+		if i < 0 {
+			return seqOf(decode())
+		}
+		rest := id[i+len(prefix):]
+		if j := strings.IndexByte(rest, ':'); j >= 0 {
+			rest = rest[:j]
 		}
 		n, err := strconv.Atoi(rest)
 		return n, err == nil && n >= 0 && n < cfg.Count
@@ -142,11 +163,11 @@ func Run(ctx context.Context, nc *nats.Conn, js jetstream.JetStream, cfg Config)
 
 	done := make(chan struct{})
 	onDecision := func(m *nats.Msg) {
-		var d sanctionsv1.Decision
-		if proto.Unmarshal(m.Data, &d) != nil {
-			return
-		}
-		seq, ok := seqOf(d.GetComment().GetCommentId())
+		seq, ok := seqOfMsg(m, func() string {
+			var d sanctionsv1.Decision
+			_ = proto.Unmarshal(m.Data, &d)
+			return d.GetComment().GetCommentId()
+		})
 		if !ok {
 			return
 		}
@@ -169,26 +190,26 @@ func Run(ctx context.Context, nc *nats.Conn, js jetstream.JetStream, cfg Config)
 		}
 		subs = append(subs, sub)
 	}
-	actSub, err := nc.Subscribe(bus.Subject("*", bus.EntityAction, "*"), func(m *nats.Msg) {
-		_, _, event, _ := bus.ParseSubject(m.Subject)
-		if event != bus.EventCompleted && event != bus.EventFailed {
-			return
-		}
-		var res actionv1.ActionResult
-		if proto.Unmarshal(m.Data, &res) != nil {
-			return
-		}
-		seq, ok := seqOf(res.GetAction().GetCommentId())
+	onResult := func(m *nats.Msg) {
+		seq, ok := seqOfMsg(m, func() string {
+			var res actionv1.ActionResult
+			_ = proto.Unmarshal(m.Data, &res)
+			return res.GetAction().GetCommentId()
+		})
 		if !ok || seenAction[seq].Swap(true) {
 			return
 		}
 		record(actionH, seq)
+		lastAction.Store(since())
 		executed.Add(1)
-	})
-	if err != nil {
-		return Result{}, fmt.Errorf("subscribe to actions: %w", err)
 	}
-	subs = append(subs, actSub)
+	for _, subject := range []string{bus.ActionCompleted("*"), bus.ActionFailed("*")} {
+		sub, err := nc.Subscribe(subject, onResult)
+		if err != nil {
+			return Result{}, fmt.Errorf("subscribe to action results: %w", err)
+		}
+		subs = append(subs, sub)
+	}
 	for _, s := range subs {
 		_ = s.SetPendingLimits(-1, -1)
 	}
@@ -257,13 +278,19 @@ func Run(ctx context.Context, nc *nats.Conn, js jetstream.JetStream, cfg Config)
 	case <-time.After(cfg.Wait):
 	case <-ctx.Done():
 	}
-	// Give the last actions a moment; decisions are what the run waits for.
+	// Give the last actions a moment (not every comment has one): until no result has come for
+	// 250 ms, 2 s at most.
 	deadline := time.Now().Add(2 * time.Second)
-	for executed.Load() < decided.Load() && time.Now().Before(deadline) {
-		time.Sleep(20 * time.Millisecond)
+	for seen, quietSince := executed.Load(), time.Now(); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
+		if n := executed.Load(); n != seen {
+			seen, quietSince = n, time.Now()
+		} else if time.Since(quietSince) >= 250*time.Millisecond {
+			break
+		}
 	}
 	res := Result{Published: cfg.Count, Decided: int(decided.Load()), Executed: int(executed.Load())}
 	res.Elapsed = time.Duration(lastDecision.Load()) * time.Microsecond
+	res.Finished = max(res.Elapsed, time.Duration(lastAction.Load())*time.Microsecond)
 	if res.Elapsed > 0 {
 		res.Throughput = float64(res.Decided) / res.Elapsed.Seconds()
 	}

@@ -94,6 +94,9 @@ func TestLoadgenMeasuresThePipeline(t *testing.T) {
 	if res.Executed == 0 || res.Action.Count == 0 {
 		t.Errorf("no action results measured: %+v", res)
 	}
+	if res.Finished < res.Elapsed || res.Finished <= 0 {
+		t.Errorf("finished at %s, last decision at %s: the last action cannot come before", res.Finished, res.Elapsed)
+	}
 }
 
 // streamStates describes the streams and the sanctions consumer, for a failure message.

@@ -138,7 +138,7 @@ func render(results map[string][]result, cpu string, now time.Time) (string, err
 	if cpu != "" {
 		fmt.Fprintf(&b, " (%s)", cpu)
 	}
-	b.WriteString(".\n\n| mode | raw JetStream msgs/s | pipeline comments/s (median) | ratio | p99 saturated (ms) | p50 / p99 at half rate (ms) | CPU per comment, saturated / half rate (ms) |\n|---|---|---|---|---|---|---|\n")
+	b.WriteString(".\n\n| mode | raw JetStream msgs/s | pipeline comments/s decided (median) | ratio | comments/s with their actions executed | p99 saturated (ms) | p50 / p99 at half rate (ms) | CPU per comment, saturated / half rate (ms) |\n|---|---|---|---|---|---|---|---|\n")
 	rows := 0
 	for _, m := range []struct{ bench, label string }{
 		{"BenchmarkPipeline", "`piazza up` (one process)"},
@@ -149,12 +149,16 @@ func render(results map[string][]result, cpu string, now time.Time) (string, err
 			continue
 		}
 		rows++
+		completed := "—"
+		if _, ok := runs[0].metrics["completed-comments/s"]; ok {
+			completed = fmt.Sprintf("%.0f", median(runs, "completed-comments/s"))
+		}
 		cpu := "—"
 		if _, ok := runs[0].metrics["cpu-ms/comment"]; ok {
 			cpu = fmt.Sprintf("%.3f / %.3f", median(runs, "cpu-ms/comment"), median(runs, "cpu-ms/comment-at-half-rate"))
 		}
-		fmt.Fprintf(&b, "| %s | %.0f | %.0f%s | %.3f | %.0f | %.1f / %.1f | %s |\n", m.label,
-			median(runs, "raw-msgs/s"), median(runs, "comments/s"), spread(runs, "comments/s"), median(runs, "ratio"), median(runs, "p99-ms"),
+		fmt.Fprintf(&b, "| %s | %.0f | %.0f%s | %.3f | %s | %.0f | %.1f / %.1f | %s |\n", m.label,
+			median(runs, "raw-msgs/s"), median(runs, "comments/s"), spread(runs, "comments/s"), median(runs, "ratio"), completed, median(runs, "p99-ms"),
 			median(runs, "p50-ms-at-half-rate"), median(runs, "p99-ms-at-half-rate"), cpu)
 	}
 	if rows == 0 {
