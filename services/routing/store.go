@@ -134,7 +134,7 @@ func (st store) open(ctx context.Context, req *routingv1.Request, ev *routingv1.
 	keys := []string{st.requestKey(t, id), st.eventsKey(t, id), st.indexKey(t), st.deadlinesKey(t), st.recurringKey(t, isoWeek(req.GetReceivedAt().AsTime())),
 		st.statsKey(t), st.dueKey(t)}
 	args := []any{reqData, evData, req.GetReceivedAt().AsTime().UnixMilli(), nextCheck.UnixMilli(), id,
-		recurringMember, int64(recurringTTL/time.Second),
+		recurringMember, int64(recurringTTL / time.Second),
 		statsField(req), dueMember(req), dueScore(req)}
 	// The tenants set has no hash tag, so it cannot be one of the script's keys (Redis Cluster);
 	// it goes in the same pipeline instead, one round trip for both. SADD is idempotent, so a
