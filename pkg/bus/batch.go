@@ -313,7 +313,7 @@ func (p *Publisher) PublishTraced(ctx context.Context, batch []TracedOutgoing) e
 		if mctx == nil {
 			mctx = ctx
 		}
-		data, err := proto.Marshal(o.Msg)
+		data, err := o.encode()
 		if err != nil {
 			return fmt.Errorf("marshal %s: %w", o.Subject, err)
 		}

@@ -11,6 +11,7 @@ import (
 
 	"github.com/nats-io/nats.go/jetstream"
 	"go.opentelemetry.io/otel/trace"
+	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/known/wrapperspb"
 
 	"github.com/piazza-pa/piazza/pkg/bus"
@@ -282,5 +283,44 @@ func TestPublishTracedContinuesEachTrace(t *testing.T) {
 	}
 	if info.State.Msgs != 3 {
 		t.Errorf("stream holds %d messages, want 3", info.State.Msgs)
+	}
+}
+
+// A message whose encoding the caller already has is published as those bytes, by both batch
+// publishers; one without is encoded from Msg.
+func TestPublishUsesTheGivenEncoding(t *testing.T) {
+	js, tel, _ := setup(t)
+	ctx := context.Background()
+	pub := bus.NewPublisher(js, tel)
+	given, err := proto.Marshal(wrapperspb.String("stored"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := pub.PublishTraced(ctx, []bus.TracedOutgoing{
+		{Ctx: ctx, Outgoing: bus.Outgoing{Subject: bus.DecisionMade("monza"), MsgID: "t1", Msg: wrapperspb.String("ignored"), Data: given}},
+		{Ctx: ctx, Outgoing: bus.Outgoing{Subject: bus.DecisionMade("monza"), MsgID: "t2", Msg: wrapperspb.String("encoded")}},
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if err := pub.PublishBatch(ctx, []bus.Outgoing{
+		{Subject: bus.DecisionMade("monza"), MsgID: "b1", Msg: wrapperspb.String("ignored"), Data: given},
+		{Subject: bus.DecisionMade("monza"), MsgID: "b2", Msg: wrapperspb.String("encoded")},
+	}); err != nil {
+		t.Fatal(err)
+	}
+	s, err := js.Stream(ctx, bus.StreamDecisions)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []string{"stored", "encoded", "stored", "encoded"}
+	for i, w := range want {
+		m, err := s.GetMsg(ctx, uint64(i+1))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got wrapperspb.StringValue
+		if err := proto.Unmarshal(m.Data, &got); err != nil || got.GetValue() != w {
+			t.Errorf("message %d is %q (%v), want %q", i+1, got.GetValue(), err, w)
+		}
 	}
 }

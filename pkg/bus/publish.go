@@ -100,6 +100,17 @@ type Outgoing struct {
 	Subject string
 	MsgID   string
 	Msg     proto.Message
+	// Data, when set, is Msg already encoded (a service that stored the message in Redis has
+	// the bytes); it is published as it is instead of encoding Msg again.
+	Data []byte
+}
+
+// encode returns the bytes to publish.
+func (o Outgoing) encode() ([]byte, error) {
+	if o.Data != nil {
+		return o.Data, nil
+	}
+	return proto.Marshal(o.Msg)
 }
 
 // PublishBatch publishes every message without waiting for each acknowledgement in turn, then
@@ -119,7 +130,7 @@ func (p *Publisher) PublishBatch(ctx context.Context, batch []Outgoing) error {
 	defer span.End()
 	futures := make([]jetstream.PubAckFuture, 0, len(batch))
 	for _, o := range batch {
-		data, err := proto.Marshal(o.Msg)
+		data, err := o.encode()
 		if err != nil {
 			return fmt.Errorf("marshal %s: %w", o.Subject, err)
 		}

@@ -76,6 +76,8 @@ type item struct {
 	err    error
 	erased bool
 	d      *sanctionsv1.Decision
+	// data is d as stored in Redis, when this consumer stored it: published as it is.
+	data []byte
 	// verdict, hits and counts are the steps of a new decision.
 	verdict *classifierv1.Verdict
 	hits    []hit
@@ -358,7 +360,9 @@ func (s *Service) storeDecisions(ctx context.Context, items []*item) {
 		}
 		if set != "OK" {
 			lost = append(lost, it)
+			continue
 		}
+		it.data = data[i]
 	}
 	s.readBack(ctx, lost)
 	for _, it := range items {
@@ -428,7 +432,7 @@ func (s *Service) publishDecisions(ctx context.Context, items []*item) {
 	for _, it := range items {
 		d := it.d
 		tenant := d.GetComment().GetTenant()
-		batch = append(batch, bus.TracedOutgoing{Ctx: it.ctx, Outgoing: bus.Outgoing{Subject: decisions.Subject(d), MsgID: d.GetDecisionId(), Msg: d}})
+		batch = append(batch, bus.TracedOutgoing{Ctx: it.ctx, Outgoing: bus.Outgoing{Subject: decisions.Subject(d), MsgID: d.GetDecisionId(), Msg: d, Data: it.data}})
 		for _, a := range d.GetActions() {
 			batch = append(batch, bus.TracedOutgoing{Ctx: it.ctx, Outgoing: bus.Outgoing{Subject: bus.ActionRequested(tenant), MsgID: a.GetActionId(), Msg: a}})
 		}
