@@ -6,6 +6,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -64,6 +65,16 @@ func TestKubernetesManifests(t *testing.T) {
 			t.Errorf("kustomization lists %s: %v", r, err)
 		}
 	}
+	var goMemLimit int
+	for _, d := range k8sDocs(t, "config.yaml") {
+		if dig(d, "metadata", "name") == "piazza-env" {
+			v, _ := dig(d, "data", "GOMEMLIMIT").(string)
+			goMemLimit = mebibytes(t, v)
+		}
+	}
+	if goMemLimit == 0 {
+		t.Error("piazza-env sets no GOMEMLIMIT: with GOGC=400 a pod could grow to its memory limit")
+	}
 	for _, svc := range []string{"classifier", "sanctions", "routing", "ingest"} {
 		t.Run(svc, func(t *testing.T) {
 			if !resources[svc+".yaml"] {
@@ -89,6 +100,8 @@ func TestKubernetesManifests(t *testing.T) {
 			}
 			if dig(c, "resources", "requests", "cpu") == nil || dig(c, "resources", "limits", "memory") == nil {
 				t.Errorf("no resource requests and limits")
+			} else if limit, _ := dig(c, "resources", "limits", "memory").(string); mebibytes(t, limit) <= goMemLimit {
+				t.Errorf("memory limit %s is not above GOMEMLIMIT (%d MiB)", limit, goMemLimit)
 			}
 			if dig(dep, "spec", "template", "spec", "securityContext", "runAsNonRoot") != true {
 				t.Errorf("not run as non-root")
@@ -112,6 +125,22 @@ func TestKubernetesManifests(t *testing.T) {
 			}
 		})
 	}
+}
+
+// mebibytes reads a Kubernetes quantity ("512Mi", "1Gi") or a Go memory limit ("400MiB").
+func mebibytes(t *testing.T, q string) int {
+	t.Helper()
+	for suffix, mult := range map[string]int{"MiB": 1, "Mi": 1, "GiB": 1024, "Gi": 1024} {
+		if n, ok := strings.CutSuffix(q, suffix); ok {
+			v, err := strconv.Atoi(n)
+			if err != nil {
+				t.Fatalf("quantity %q: %v", q, err)
+			}
+			return v * mult
+		}
+	}
+	t.Fatalf("quantity %q: want Mi, MiB, Gi or GiB", q)
+	return 0
 }
 
 func toStrings(v any) []string {
