@@ -86,6 +86,10 @@ func (s *Server) ClassifyBatch(ctx context.Context, req *classifierv1.ClassifyBa
 	defer span.End()
 	out := &classifierv1.ClassifyBatchResponse{Verdicts: make([]*classifierv1.Verdict, len(tenants))}
 	comments := req.GetComments()
+	// When the caller sent each comment's trace, each classification is a span of its comment's
+	// trace too, linked to the batch's, as Classify's span would be.
+	traces := telemetry.ItemTraces(ctx, len(comments))
+	batch := trace.LinkFromContext(trace.ContextWithSpan(ctx, span))
 	// A batch is CPU-bound work on independent comments: spread it over the cores.
 	workers := min(runtime.GOMAXPROCS(0), (len(comments)+minChunk-1)/minChunk)
 	var wg sync.WaitGroup
@@ -94,7 +98,15 @@ func (s *Server) ClassifyBatch(ctx context.Context, req *classifierv1.ClassifyBa
 		go func(w int) {
 			defer wg.Done()
 			for i := w; i < len(comments); i += workers {
+				if traces == nil {
+					out.Verdicts[i] = s.Verdict(tenants[i], comments[i])
+					continue
+				}
+				_, cspan := s.tracer.Start(traces[i], "classifier.classify",
+					trace.WithAttributes(attribute.String("piazza.tenant", tenants[i].Code)), trace.WithLinks(batch))
 				out.Verdicts[i] = s.Verdict(tenants[i], comments[i])
+				cspan.SetAttributes(attribute.StringSlice("piazza.categories", categoryCodes(out.Verdicts[i])))
+				cspan.End()
 			}
 		}(w)
 	}

@@ -272,11 +272,54 @@ func TestEndToEnd(t *testing.T) {
 
 	// One trace spans ingest → sanctions → classifier → routing → enforcer for the request.
 	testinfra.Eventually(t, 10*time.Second, func() error {
-		return traceCovers(spans, request.GetCommentId(), []string{
-			"publish piazza.*.comment.received", "sanctions.decide", "classifier.classify",
-			"piazza.classifier.v1.ClassifierService/Classify", "routing.dispose", "enforcer.execute",
-		})
+		if err := traceCovers(spans, request.GetCommentId(), []string{
+			"publish piazza.*.comment.received", "sanctions.decide", "classifier.classify", "routing.dispose", "enforcer.execute",
+		}); err != nil {
+			return err
+		}
+		return classificationCall(spans, request.GetCommentId())
 	})
+}
+
+// classificationCall checks that the gRPC call that classified a comment is traced: in the
+// comment's own trace when it was classified alone (Classify), or in the batch's trace that
+// its classification span links to (ClassifyBatch).
+func classificationCall(exp *tracetest.InMemoryExporter, commentID string) error {
+	all := exp.GetSpans()
+	traceID := ""
+	for _, s := range all {
+		for _, a := range s.Attributes {
+			if s.Name == "publish piazza.*.comment.received" && string(a.Key) == "messaging.message.id" && a.Value.AsString() == "facebook:"+commentID {
+				traceID = s.SpanContext.TraceID().String()
+			}
+		}
+	}
+	inTrace := func(id, name string) bool {
+		for _, s := range all {
+			if s.SpanContext.TraceID().String() == id && s.Name == name {
+				return true
+			}
+		}
+		return false
+	}
+	for _, s := range all {
+		if s.Name != "classifier.classify" || s.SpanContext.TraceID().String() != traceID {
+			continue
+		}
+		if len(s.Links) == 0 {
+			if inTrace(traceID, "piazza.classifier.v1.ClassifierService/Classify") {
+				return nil
+			}
+			return fmt.Errorf("comment %s was classified alone, and its trace has no Classify call", commentID)
+		}
+		for _, l := range s.Links {
+			if inTrace(l.SpanContext.TraceID().String(), "piazza.classifier.v1.ClassifierService/ClassifyBatch") {
+				return nil
+			}
+		}
+		return fmt.Errorf("comment %s's classification links to no trace with a ClassifyBatch call", commentID)
+	}
+	return fmt.Errorf("comment %s's trace has no classification span", commentID)
 }
 
 func subjectCount(ctx context.Context, js jetstream.JetStream, stream, subject string) (int, error) {
