@@ -7,13 +7,9 @@ import (
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 	"go.opentelemetry.io/otel/sdk/trace/tracetest"
 
-	"github.com/piazza-pa/piazza/pkg/livepolicy"
-	"github.com/piazza-pa/piazza/pkg/policy"
 	"github.com/piazza-pa/piazza/pkg/telemetry"
 	classifierv1 "github.com/piazza-pa/piazza/proto/gen/piazza/classifier/v1"
 	commentv1 "github.com/piazza-pa/piazza/proto/gen/piazza/comment/v1"
-	"github.com/piazza-pa/piazza/services/classifier"
-	"github.com/piazza-pa/piazza/services/classifier/rules"
 )
 
 // A ClassifyBatch caller that sends each comment's trace gets each classification recorded in
@@ -21,18 +17,7 @@ import (
 func TestClassifyBatchRecordsEachCommentInItsTrace(t *testing.T) {
 	exp := tracetest.NewInMemoryExporter()
 	tp := sdktrace.NewTracerProvider(sdktrace.WithSyncer(exp))
-	set, err := policy.LoadDir(policyDir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	engine, err := rules.NewEngine()
-	if err != nil {
-		t.Fatal(err)
-	}
-	s, err := classifier.NewServer(engine, livepolicy.Static(set), tp, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
+	s := newTracedServer(t, tp)
 	c := dial(t, s)
 	comments := []*commentv1.Comment{comment("monza", "Sei un idiota"), comment("bussero", "Grazie mille"), comment("monza", "Buongiorno")}
 	var itemCtxs []context.Context

@@ -11,6 +11,7 @@ import (
 	"strings"
 	"testing"
 
+	"go.opentelemetry.io/otel/trace"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/credentials/insecure"
@@ -28,6 +29,12 @@ const policyDir = "../../deploy/policies"
 
 func newServer(tb testing.TB) *classifier.Server {
 	tb.Helper()
+	return newTracedServer(tb, nil)
+}
+
+// newTracedServer is newServer recording its spans with tp (nil: none).
+func newTracedServer(tb testing.TB, tp trace.TracerProvider) *classifier.Server {
+	tb.Helper()
 	set, err := policy.LoadDir(policyDir)
 	if err != nil {
 		tb.Fatal(err)
@@ -36,7 +43,7 @@ func newServer(tb testing.TB) *classifier.Server {
 	if err != nil {
 		tb.Fatal(err)
 	}
-	s, err := classifier.NewServer(engine, livepolicy.Static(set), nil, nil)
+	s, err := classifier.NewServer(engine, livepolicy.Static(set), tp, nil)
 	if err != nil {
 		tb.Fatal(err)
 	}
