@@ -1,6 +1,7 @@
 package app_test
 
 import (
+	"context"
 	"encoding/json"
 	"os"
 	"path/filepath"
@@ -8,8 +9,12 @@ import (
 	"sort"
 	"strings"
 	"testing"
+	"time"
 
 	"go.opentelemetry.io/otel/sdk/trace/tracetest"
+
+	"github.com/piazza-pa/piazza/pkg/bus"
+	"github.com/piazza-pa/piazza/services/piazza/loadgen"
 )
 
 // seriesName picks the metric names out of a PromQL expression: Piazza's own, otelgrpc's and
@@ -29,6 +34,12 @@ func TestDashboardsUseExportedMetrics(t *testing.T) {
 	comments := p.publish(t, strings.Join(lines, ""))
 	waitDecisions(t, p, len(comments))
 	p.requestsOf(t, "monza", 1)
+	// Every stage has finished (its consumer acknowledged everything, after recording its
+	// metrics): the enforcer's counters exist only once it has carried an action out.
+	streams := []string{bus.StreamComments, bus.StreamDecisions, bus.StreamActions, bus.StreamRequests}
+	if err := loadgen.Quiesce(context.Background(), p.js, streams, 30*time.Second); err != nil {
+		t.Fatal(err)
+	}
 	exported := map[string]bool{}
 	for _, line := range strings.Split(scrape(t, p), "\n") {
 		if line == "" || strings.HasPrefix(line, "#") {
