@@ -324,3 +324,14 @@ func TestPublishUsesTheGivenEncoding(t *testing.T) {
 		}
 	}
 }
+
+func TestInBatchesHoldsEveryBatchInHand(t *testing.T) {
+	base := bus.ConsumerSpec{Stream: bus.StreamComments, Durable: "x", Concurrency: 8, MaxDeliver: 5}
+	got := base.InBatches(16, 64)
+	if got.Concurrency != 1024 || got.Stream != base.Stream || got.Durable != "x" || got.MaxDeliver != 5 {
+		t.Errorf("InBatches(16, 64) = %+v", got)
+	}
+	if base.Concurrency != 8 {
+		t.Error("InBatches changed the spec it was called on")
+	}
+}

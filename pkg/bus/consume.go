@@ -104,6 +104,14 @@ type ConsumerSpec struct {
 	HandlerTimeout time.Duration
 }
 
+// InBatches returns the spec for a consumer whose handler takes batches of up to size
+// messages, with up to inHand batches being handled at once: Concurrency, the messages a
+// process holds unacknowledged, becomes inHand × size.
+func (s ConsumerSpec) InBatches(inHand, size int) ConsumerSpec {
+	s.Concurrency = inHand * size
+	return s
+}
+
 func (s *ConsumerSpec) defaults() {
 	if s.MaxDeliver <= 0 {
 		s.MaxDeliver = 20

@@ -29,9 +29,7 @@ const (
 
 // BatchConsumerSpec is ConsumerSpec for HandleBatch: batchesInHand batches in hand at once.
 func BatchConsumerSpec() bus.ConsumerSpec {
-	spec := ConsumerSpec()
-	spec.Concurrency = batchesInHand * BatchSize
-	return spec
+	return ConsumerSpec().InBatches(batchesInHand, BatchSize)
 }
 
 // HandleBatch disposes of a batch of decisions; it returns one error per message, as

@@ -43,9 +43,7 @@ const (
 // once, so that some are waiting on a round trip while others are worked on. 16 batches of 64
 // gave the highest throughput in BenchmarkPipeline among 2-16 batches of 32-128.
 func BatchConsumerSpec() bus.ConsumerSpec {
-	spec := ConsumerSpec()
-	spec.Concurrency = batchesInHand * BatchSize
-	return spec
+	return ConsumerSpec().InBatches(batchesInHand, BatchSize)
 }
 
 // batchesInHand is how many batches one process handles at once.

@@ -147,9 +147,7 @@ const (
 
 // BatchConsumerSpec is ConsumerSpec for HandleBatch: batchesInHand batches in hand at once.
 func BatchConsumerSpec() bus.ConsumerSpec {
-	spec := ConsumerSpec()
-	spec.Concurrency = batchesInHand * BatchSize
-	return spec
+	return ConsumerSpec().InBatches(batchesInHand, BatchSize)
 }
 
 // job is one action of a batch on its way.
