@@ -28,8 +28,6 @@ import (
 
 	"github.com/piazza-pa/piazza/pkg/auth"
 	"github.com/piazza-pa/piazza/pkg/bus"
-	"github.com/piazza-pa/piazza/pkg/livepolicy"
-	"github.com/piazza-pa/piazza/pkg/pseudonym"
 	"github.com/piazza-pa/piazza/pkg/telemetry"
 	"github.com/piazza-pa/piazza/pkg/testinfra"
 	classifierv1 "github.com/piazza-pa/piazza/proto/gen/piazza/classifier/v1"
@@ -115,19 +113,8 @@ func startPipelineOn(t *testing.T, spans *tracetest.InMemoryExporter, logs io.Wr
 	if spans == nil {
 		spans = tracetest.NewInMemoryExporter()
 	}
-	rds := testinfra.StartRedis(t)
-	tel, err := telemetry.Setup(ctx, telemetry.Config{ServiceName: "authz", SpanExporter: spans, LogOutput: logs, LogLevel: slog.LevelDebug, Getenv: func(string) string { return "" }})
-	if err != nil {
-		t.Fatal(err)
-	}
-	policies, err := livepolicy.Load("../../../deploy/policies")
-	if err != nil {
-		t.Fatal(err)
-	}
-	pseud, err := pseudonym.New([]byte("authz-test-key-0123456789"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	common, rds := testbed(t, "authz", telemetry.Config{SpanExporter: spans, LogOutput: logs, LogLevel: slog.LevelDebug})
+	tel := common.Telemetry
 	p := &pipeline{tel: tel}
 	sec, store, err := app.LocalSecurity(ctx, rds.Client, "authz:", tel.Logger)
 	if err != nil {
@@ -137,10 +124,7 @@ func startPipelineOn(t *testing.T, spans *tracetest.InMemoryExporter, logs io.Wr
 	if p.admin, _, err = store.Create(ctx, auth.Identity{Tenant: auth.Region, Role: auth.RoleAdmin}, time.Hour); err != nil {
 		t.Fatal(err)
 	}
-	common := app.Common{
-		RedisURL: rds.URL, KeyPrefix: "authz:", Policies: policies, Pseudonyms: pseud,
-		Telemetry: tel, Retention: bus.DefaultRetention(), Security: sec,
-	}
+	common.Security = sec
 	if p.fake, err = app.StartFakeFacebook(); err != nil {
 		t.Fatal(err)
 	}
@@ -148,22 +132,8 @@ func startPipelineOn(t *testing.T, spans *tracetest.InMemoryExporter, logs io.Wr
 	for page, name := range pages {
 		p.fake.RegisterPage(page, name)
 	}
-	var services []*app.Service
-	t.Cleanup(func() {
-		for i := len(services) - 1; i >= 0; i-- {
-			if err := services[i].Stop(context.Background()); err != nil {
-				t.Errorf("stop %s: %v", services[i].Name, err)
-			}
-		}
-	})
-	start := func(s *app.Service, err error) *app.Service {
-		t.Helper()
-		if err != nil {
-			t.Fatal(err)
-		}
-		services = append(services, s)
-		return s
-	}
+	run := runServices(t)
+	start := run.start
 	as := func(service string) app.Common {
 		c := common
 		c.NATSURL = natsURL(service)
@@ -174,7 +144,7 @@ func startPipelineOn(t *testing.T, spans *tracetest.InMemoryExporter, logs io.Wr
 	rt := start(app.StartRouting(ctx, as("routing"), "127.0.0.1:0", app.RoutingConfig{}))
 	sn := start(app.StartSanctions(ctx, as("sanctions"), "127.0.0.1:0", cls.Addr))
 	p.classifier, p.sanctions, p.routing = cls.Addr, sn.Addr, rt.Addr
-	for _, s := range services {
+	for _, s := range run.services {
 		if err := app.CheckHealth(ctx, s.Addr); err != nil {
 			t.Fatalf("%s not healthy without a credential: %v", s.Name, err)
 		}

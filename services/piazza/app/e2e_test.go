@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"strings"
 	"sync"
 	"testing"
@@ -15,8 +14,6 @@ import (
 	"google.golang.org/protobuf/proto"
 
 	"github.com/piazza-pa/piazza/pkg/bus"
-	"github.com/piazza-pa/piazza/pkg/livepolicy"
-	"github.com/piazza-pa/piazza/pkg/pseudonym"
 	"github.com/piazza-pa/piazza/pkg/telemetry"
 	"github.com/piazza-pa/piazza/pkg/testinfra"
 	commentv1 "github.com/piazza-pa/piazza/proto/gen/piazza/comment/v1"
@@ -60,24 +57,10 @@ func (f *failOnce) middleware(next bus.Handler) bus.Handler {
 func TestEndToEnd(t *testing.T) {
 	ctx := context.Background()
 	nats := testinfra.StartNATS(t)
-	rds := testinfra.StartRedis(t)
 	spans := tracetest.NewInMemoryExporter()
-	tel, err := telemetry.Setup(ctx, telemetry.Config{ServiceName: "e2e", SpanExporter: spans, LogOutput: io.Discard, Getenv: func(string) string { return "" }})
-	if err != nil {
-		t.Fatal(err)
-	}
-	policies, err := livepolicy.Load("../../../deploy/policies")
-	if err != nil {
-		t.Fatal(err)
-	}
-	pseud, err := pseudonym.New([]byte("e2e-test-key-0123456789"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	common := app.Common{
-		NATSURL: nats.URL, RedisURL: rds.URL, KeyPrefix: "e2e:", Policies: policies, Pseudonyms: pseud,
-		Telemetry: tel, Retention: bus.DefaultRetention(),
-	}
+	common, rds := testbed(t, "e2e", telemetry.Config{SpanExporter: spans})
+	tel := common.Telemetry
+	common.NATSURL = nats.URL
 	var adminToken string
 	common.Security, adminToken = localSecurity(t, rds.Client, "e2e:", tel)
 	fake, err := app.StartFakeFacebook()
@@ -87,37 +70,15 @@ func TestEndToEnd(t *testing.T) {
 	t.Cleanup(func() { _ = fake.Close(context.Background()) })
 	fake.RegisterPage("monza-fb", "Comune di Monza")
 
-	var services []*app.Service
-	t.Cleanup(func() {
-		for i := len(services) - 1; i >= 0; i-- {
-			if err := services[i].Stop(context.Background()); err != nil {
-				t.Errorf("stop %s: %v", services[i].Name, err)
-			}
-		}
-	})
-	cls, err := app.StartClassifier(ctx, common, "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	services = append(services, cls)
-	ing, err := app.StartIngest(ctx, common, "127.0.0.1:0", app.IngestConfig{FacebookGraphURL: fake.URL, FacebookTokens: fake.Tokens})
-	if err != nil {
-		t.Fatal(err)
-	}
-	services = append(services, ing)
-	rt, err := app.StartRouting(ctx, common, "127.0.0.1:0", app.RoutingConfig{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	services = append(services, rt)
+	run := runServices(t)
+	cls := run.start(app.StartClassifier(ctx, common, "127.0.0.1:0"))
+	run.start(app.StartIngest(ctx, common, "127.0.0.1:0", app.IngestConfig{FacebookGraphURL: fake.URL, FacebookTokens: fake.Tokens}))
+	rt := run.start(app.StartRouting(ctx, common, "127.0.0.1:0", app.RoutingConfig{}))
 	crash := &failOnce{seen: map[uint64]bool{}}
 	sanctionsCommon := common
 	sanctionsCommon.Middlewares = []bus.Middleware{crash.middleware}
-	sn, err := app.StartSanctions(ctx, sanctionsCommon, "127.0.0.1:0", cls.Addr)
-	if err != nil {
-		t.Fatal(err)
-	}
-	services = append(services, sn)
+	sn := run.start(app.StartSanctions(ctx, sanctionsCommon, "127.0.0.1:0", cls.Addr))
+	services := run.services
 	for _, s := range services {
 		if err := app.CheckHealth(ctx, s.Addr); err != nil {
 			t.Fatalf("%s not healthy: %v", s.Name, err)

@@ -3,7 +3,6 @@ package app_test
 import (
 	"context"
 	"fmt"
-	"io"
 	"net"
 	"net/http"
 	"strings"
@@ -13,8 +12,6 @@ import (
 	"google.golang.org/protobuf/proto"
 
 	"github.com/piazza-pa/piazza/pkg/bus"
-	"github.com/piazza-pa/piazza/pkg/livepolicy"
-	"github.com/piazza-pa/piazza/pkg/pseudonym"
 	"github.com/piazza-pa/piazza/pkg/telemetry"
 	"github.com/piazza-pa/piazza/pkg/testinfra"
 	actionv1 "github.com/piazza-pa/piazza/proto/gen/piazza/action/v1"
@@ -33,20 +30,8 @@ import (
 func TestIngestPollsReceivesWebhooksAndActs(t *testing.T) {
 	ctx := context.Background()
 	nats := testinfra.StartNATS(t)
-	rds := testinfra.StartRedis(t)
-	tel, err := telemetry.Setup(ctx, telemetry.Config{ServiceName: "ingest-test", LogOutput: io.Discard, Getenv: func(string) string { return "" }})
-	if err != nil {
-		t.Fatal(err)
-	}
-	policies, err := livepolicy.Load("../../../deploy/policies")
-	if err != nil {
-		t.Fatal(err)
-	}
-	pseud, err := pseudonym.New([]byte("ingest-test-key-0123456789"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	common := app.Common{NATSURL: nats.URL, RedisURL: rds.URL, KeyPrefix: "it:", Policies: policies, Pseudonyms: pseud, Telemetry: tel, Retention: bus.DefaultRetention()}
+	common, _ := testbed(t, "it", telemetry.Config{})
+	common.NATSURL = nats.URL
 
 	fb, err := app.StartFakeFacebook()
 	if err != nil {

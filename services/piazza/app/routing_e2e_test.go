@@ -3,15 +3,12 @@ package app_test
 import (
 	"context"
 	"fmt"
-	"io"
 	"os"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/piazza-pa/piazza/pkg/bus"
-	"github.com/piazza-pa/piazza/pkg/livepolicy"
-	"github.com/piazza-pa/piazza/pkg/pseudonym"
 	"github.com/piazza-pa/piazza/pkg/telemetry"
 	"github.com/piazza-pa/piazza/pkg/testinfra"
 	commentv1 "github.com/piazza-pa/piazza/proto/gen/piazza/comment/v1"
@@ -35,25 +32,10 @@ const routingE2EComments = `{"id":"rt-1","tenant":"monza","platform":"facebook",
 func TestRoutingEndToEnd(t *testing.T) {
 	ctx := context.Background()
 	nats := testinfra.StartNATS(t)
-	rds := testinfra.StartRedis(t)
-	tel, err := telemetry.Setup(ctx, telemetry.Config{ServiceName: "routing-e2e", LogOutput: io.Discard, Getenv: func(string) string { return "" }})
-	if err != nil {
-		t.Fatal(err)
-	}
-	policies, err := livepolicy.Load("../../../deploy/policies")
-	if err != nil {
-		t.Fatal(err)
-	}
-	pseud, err := pseudonym.New([]byte("routing-e2e-key-0123456789"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	common := app.Common{
-		NATSURL: nats.URL, RedisURL: rds.URL, KeyPrefix: "rte2e:", Policies: policies, Pseudonyms: pseud,
-		Telemetry: tel, Retention: bus.DefaultRetention(),
-	}
+	common, rds := testbed(t, "rte2e", telemetry.Config{})
+	common.NATSURL = nats.URL
 	var adminToken string
-	common.Security, adminToken = localSecurity(t, rds.Client, "rte2e:", tel)
+	common.Security, adminToken = localSecurity(t, rds.Client, "rte2e:", common.Telemetry)
 	fake, err := app.StartFakeFacebook()
 	if err != nil {
 		t.Fatal(err)
@@ -62,44 +44,21 @@ func TestRoutingEndToEnd(t *testing.T) {
 	fake.RegisterPage("monza-fb", "Comune di Monza")
 	mail := smtptest.Start(t)
 
-	var services []*app.Service
-	t.Cleanup(func() {
-		for i := len(services) - 1; i >= 0; i-- {
-			if err := services[i].Stop(context.Background()); err != nil {
-				t.Errorf("stop %s: %v", services[i].Name, err)
-			}
-		}
-	})
-	cls, err := app.StartClassifier(ctx, common, "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	services = append(services, cls)
-	ing, err := app.StartIngest(ctx, common, "127.0.0.1:0", app.IngestConfig{FacebookGraphURL: fake.URL, FacebookTokens: fake.Tokens})
-	if err != nil {
-		t.Fatal(err)
-	}
-	services = append(services, ing)
+	run := runServices(t)
+	cls := run.start(app.StartClassifier(ctx, common, "127.0.0.1:0"))
+	run.start(app.StartIngest(ctx, common, "127.0.0.1:0", app.IngestConfig{FacebookGraphURL: fake.URL, FacebookTokens: fake.Tokens}))
 	// Routing's clock is a Monday morning, when Lavori Pubblici is open, so the e-mail goes out
 	// at once whatever the hour the test runs.
 	officeMorning := time.Date(2026, 11, 23, 9, 30, 0, 0, time.UTC)
-	rt, err := app.StartRouting(ctx, common, "127.0.0.1:0", app.RoutingConfig{
+	rt := run.start(app.StartRouting(ctx, common, "127.0.0.1:0", app.RoutingConfig{
 		TickEvery: 50 * time.Millisecond,
 		Now:       func() time.Time { return officeMorning },
 		SMTP: &routing.SMTPConfig{
 			Addr: mail.Addr, From: "piazza@comune.monza.example", Username: mail.Username, Password: mail.Password,
 			TLS: mail.ClientTLS, Timeout: 5 * time.Second,
 		},
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	services = append(services, rt)
-	sn, err := app.StartSanctions(ctx, common, "127.0.0.1:0", cls.Addr)
-	if err != nil {
-		t.Fatal(err)
-	}
-	services = append(services, sn)
+	}))
+	run.start(app.StartSanctions(ctx, common, "127.0.0.1:0", cls.Addr))
 
 	nc, js, err := app.ConnectNATS(nats.URL, "routing-e2e-source")
 	if err != nil {

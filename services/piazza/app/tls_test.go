@@ -9,7 +9,6 @@ import (
 	"crypto/x509/pkix"
 	"encoding/pem"
 	"fmt"
-	"io"
 	"math/big"
 	"net"
 	"net/url"
@@ -27,8 +26,6 @@ import (
 
 	"github.com/piazza-pa/piazza/pkg/auth"
 	"github.com/piazza-pa/piazza/pkg/bus"
-	"github.com/piazza-pa/piazza/pkg/livepolicy"
-	"github.com/piazza-pa/piazza/pkg/pseudonym"
 	"github.com/piazza-pa/piazza/pkg/telemetry"
 	"github.com/piazza-pa/piazza/pkg/testinfra"
 	classifierv1 "github.com/piazza-pa/piazza/proto/gen/piazza/classifier/v1"
@@ -90,19 +87,9 @@ func TestServicesOverMutualTLS(t *testing.T) {
 	dir := t.TempDir()
 	caFile, issue := writeCA(t, dir)
 	nats := testinfra.StartNATS(t)
-	rds := testinfra.StartRedis(t)
-	tel, err := telemetry.Setup(ctx, telemetry.Config{ServiceName: "tls", SpanExporter: tracetest.NewInMemoryExporter(), LogOutput: io.Discard, Getenv: func(string) string { return "" }})
-	if err != nil {
-		t.Fatal(err)
-	}
-	policies, err := livepolicy.Load("../../../deploy/policies")
-	if err != nil {
-		t.Fatal(err)
-	}
-	pseud, err := pseudonym.New([]byte("tls-test-key-0123456789"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	common, rds := testbed(t, "tls", telemetry.Config{SpanExporter: tracetest.NewInMemoryExporter()})
+	tel := common.Telemetry
+	common.NATSURL = nats.URL
 	security := func(service string) app.Security {
 		cert, key := issue(service, "piazza://region/service")
 		env := map[string]string{"GRPC_TLS_CERT": cert, "GRPC_TLS_KEY": key, "GRPC_TLS_CA": caFile}
@@ -116,7 +103,6 @@ func TestServicesOverMutualTLS(t *testing.T) {
 		}
 		return sec
 	}
-	common := app.Common{NATSURL: nats.URL, RedisURL: rds.URL, KeyPrefix: "tls:", Policies: policies, Pseudonyms: pseud, Telemetry: tel, Retention: bus.DefaultRetention()}
 	clsCommon, snCommon := common, common
 	clsCommon.Security, snCommon.Security = security("classifier"), security("sanctions")
 	cls, err := app.StartClassifier(ctx, clsCommon, "127.0.0.1:0")
