@@ -145,12 +145,8 @@ func Run(ctx context.Context, nc *nats.Conn, js jetstream.JetStream, cfg Config)
 		if i < 0 {
 			return seqOf(decode())
 		}
-		rest := id[i+len(prefix):]
-		if j := strings.IndexByte(rest, ':'); j >= 0 {
-			rest = rest[:j]
-		}
-		n, err := strconv.Atoi(rest)
-		return n, err == nil && n >= 0 && n < cfg.Count
+		commentID, _, _ := strings.Cut(id[i:], ":")
+		return seqOf(commentID)
 	}
 	record := func(h *hdrhistogram.Histogram, seq int) {
 		sentMu.Lock()
