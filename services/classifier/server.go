@@ -89,7 +89,7 @@ func (s *Server) ClassifyBatch(ctx context.Context, req *classifierv1.ClassifyBa
 	// When the caller sent each comment's trace, each classification is a span of its comment's
 	// trace too, linked to the batch's, as Classify's span would be.
 	traces := telemetry.ItemTraces(ctx, len(comments))
-	batch := trace.LinkFromContext(trace.ContextWithSpan(ctx, span))
+	batch := trace.Link{SpanContext: span.SpanContext()}
 	// A batch is CPU-bound work on independent comments: spread it over the cores.
 	workers := min(runtime.GOMAXPROCS(0), (len(comments)+minChunk-1)/minChunk)
 	var wg sync.WaitGroup
