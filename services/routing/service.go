@@ -90,6 +90,7 @@ type Service struct {
 
 	mu        sync.Mutex
 	calendars map[string]*calendar.Calendar
+	opens     *opener
 }
 
 // New returns a Service.
@@ -112,7 +113,7 @@ func New(cfg Config) (*Service, error) {
 	if cfg.LeaseTTL <= 0 {
 		cfg.LeaseTTL = time.Minute
 	}
-	s := &Service{cfg: cfg, calendars: map[string]*calendar.Calendar{}}
+	s := &Service{cfg: cfg, calendars: map[string]*calendar.Calendar{}, opens: &opener{rdb: cfg.Redis}}
 	s.tracer = telemetry.TracerOrNoop(cfg.Tracer).Tracer("github.com/piazza-pa/piazza/services/routing")
 	var err error
 	s.opened, err = telemetry.MeterOrNoop(cfg.Meter).Meter("github.com/piazza-pa/piazza/services/routing").

@@ -24,9 +24,10 @@ var errConflict = errors.New("request changed concurrently")
 type store struct {
 	rdb    redis.UniversalClient
 	prefix string
+	opens  *opener
 }
 
-func (s *Service) store() store { return store{rdb: s.cfg.Redis, prefix: s.cfg.KeyPrefix} }
+func (s *Service) store() store { return store{rdb: s.cfg.Redis, prefix: s.cfg.KeyPrefix, opens: s.opens} }
 
 func (st store) requestKey(tenant, id string) string {
 	return st.prefix + "request:{" + tenant + "}:" + id
@@ -136,34 +137,7 @@ func (st store) open(ctx context.Context, req *routingv1.Request, ev *routingv1.
 	args := []any{reqData, evData, req.GetReceivedAt().AsTime().UnixMilli(), nextCheck.UnixMilli(), id,
 		recurringMember, int64(recurringTTL / time.Second),
 		statsField(req), dueMember(req), dueScore(req)}
-	// The tenants set has no hash tag, so it cannot be one of the script's keys (Redis Cluster);
-	// it goes in the same pipeline instead, one round trip for both. SADD is idempotent, so a
-	// retry after a failure repeats it harmlessly.
-	send := func() (*redis.Cmd, error) {
-		var cmd *redis.Cmd
-		_, err := st.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
-			p.SAdd(ctx, st.tenantsKey(), t)
-			cmd = openScript.EvalSha(ctx, p, keys, args...)
-			return nil
-		})
-		return cmd, err
-	}
-	cmd, err := send()
-	if err != nil && isNoScript(err) {
-		// Redis lost its script cache (a restart): load the script and send again.
-		if lerr := openScript.Load(ctx, st.rdb).Err(); lerr != nil {
-			return false, fmt.Errorf("load open script: %w", lerr)
-		}
-		cmd, err = send()
-	}
-	if err != nil {
-		return false, fmt.Errorf("open request: %w", err)
-	}
-	n, err := cmd.Int()
-	if err != nil {
-		return false, fmt.Errorf("open request: %w", err)
-	}
-	return n == 1, nil
+	return st.opens.open(st.tenantsKey(), &openCall{ctx: ctx, tenant: t, keys: keys, args: args})
 }
 
 // isNoScript reports whether err is Redis saying it does not know a script's SHA.
