@@ -27,7 +27,9 @@ type store struct {
 	opens  *opener
 }
 
-func (s *Service) store() store { return store{rdb: s.cfg.Redis, prefix: s.cfg.KeyPrefix, opens: s.opens} }
+func (s *Service) store() store {
+	return store{rdb: s.cfg.Redis, prefix: s.cfg.KeyPrefix, opens: s.opens}
+}
 
 func (st store) requestKey(tenant, id string) string {
 	return st.prefix + "request:{" + tenant + "}:" + id
