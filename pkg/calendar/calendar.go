@@ -59,6 +59,7 @@ type Calendar struct {
 	hours    [7][]ClockRange // by time.Weekday; Sunday is always empty
 	patron   MonthDay
 	closures map[Date]struct{}
+	workdays workdays
 }
 
 // New returns the calendar of an office in loc (nil means UTC) with the given weekly hours,
@@ -137,25 +138,23 @@ func (c *Calendar) IsHoliday(d Date) (name string, ok bool) {
 // IsWorkingDay reports whether offices work on d: it is not a Sunday, not a holiday, not the
 // patron saint's day, not a closure day, and the office has hours on that weekday.
 func (c *Calendar) IsWorkingDay(d Date) bool {
-	d = d.normalized()
-	if len(c.hours[d.Weekday()]) == 0 {
-		return false
+	if !d.valid() {
+		d = d.normalized()
 	}
-	_, holiday := c.IsHoliday(d)
-	return !holiday
+	return c.isWorkingDayCached(d)
 }
 
 // NextWorkingDay returns the first working day strictly after d. It always terminates: New
 // guarantees at least one working weekday, and holidays and closures are finite in number.
 func (c *Calendar) NextWorkingDay(d Date) Date {
-	for d = d.normalized().AddDays(1); !c.IsWorkingDay(d); d = d.AddDays(1) {
+	for d = d.normalized().next(); !c.isWorkingDayCached(d); d = d.next() {
 	}
 	return d
 }
 
 // PreviousWorkingDay returns the last working day strictly before d.
 func (c *Calendar) PreviousWorkingDay(d Date) Date {
-	for d = d.normalized().AddDays(-1); !c.IsWorkingDay(d); d = d.AddDays(-1) {
+	for d = d.normalized().prev(); !c.isWorkingDayCached(d); d = d.prev() {
 	}
 	return d
 }
