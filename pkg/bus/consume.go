@@ -7,7 +7,6 @@ import (
 	"log/slog"
 	"strconv"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/nats-io/nats.go"
@@ -16,6 +15,8 @@ import (
 	"go.opentelemetry.io/otel/codes"
 	"go.opentelemetry.io/otel/metric"
 	"go.opentelemetry.io/otel/trace"
+
+	"github.com/piazza-pa/piazza/pkg/telemetry"
 )
 
 // Headers of a dead letter.
@@ -179,17 +180,9 @@ type ConsumerDeps struct {
 type consumerMetrics struct {
 	handled  metric.Int64Counter
 	duration metric.Float64Histogram
-	// sets holds the attribute sets already built, by tenant and outcome: building a set
-	// sorts and hashes its attributes, which cost more than the measurement itself.
-	sets *sync.Map
-	size *atomic.Int64
-}
-
-// maxAttrSets bounds the attribute sets a consumer keeps (tenants times outcomes).
-const maxAttrSets = 4096
-
-type attrSets struct {
-	handled, duration metric.MeasurementOption
+	// handledAttrs and durationAttrs are the attribute sets by stream, consumer, tenant (and
+	// outcome), built once each.
+	handledAttrs, durationAttrs *telemetry.AttrSets
 }
 
 // Consume creates or updates the durable consumer and starts handling its messages until Stop.
@@ -268,30 +261,12 @@ func (c *Consumer) started(cc jetstream.ConsumeContext, deps ConsumerDeps) error
 
 // observe counts one handled message by outcome and records how long it took.
 func (m consumerMetrics) observe(ctx context.Context, spec ConsumerSpec, subject, outcome string, start time.Time) {
+	if m.handledAttrs == nil {
+		return // no meter
+	}
 	tenant, _, _, _ := ParseSubject(subject)
-	sets := m.attrSets(spec, tenant, outcome)
-	m.handled.Add(ctx, 1, sets.handled)
-	m.duration.Record(ctx, time.Since(start).Seconds(), sets.duration)
-}
-
-func (m consumerMetrics) attrSets(spec ConsumerSpec, tenant, outcome string) attrSets {
-	key := tenant + "\x00" + outcome
-	if m.sets != nil {
-		if v, ok := m.sets.Load(key); ok {
-			return v.(attrSets)
-		}
-	}
-	base := []attribute.KeyValue{attribute.String("stream", spec.Stream), attribute.String("consumer", spec.Durable), attribute.String("tenant", tenant)}
-	sets := attrSets{
-		handled:  metric.WithAttributeSet(attribute.NewSet(append(base[:3:3], attribute.String("outcome", outcome))...)),
-		duration: metric.WithAttributeSet(attribute.NewSet(base...)),
-	}
-	if m.sets != nil && m.size.Load() < maxAttrSets {
-		if _, loaded := m.sets.LoadOrStore(key, sets); !loaded {
-			m.size.Add(1)
-		}
-	}
-	return sets
+	m.handled.Add(ctx, 1, m.handledAttrs.Option(spec.Stream, spec.Durable, tenant, outcome))
+	m.duration.Record(ctx, time.Since(start).Seconds(), m.durationAttrs.Option(spec.Stream, spec.Durable, tenant))
 }
 
 // observeLag exports the consumer's backlog as gauges read at collection time: messages not yet
@@ -358,7 +333,9 @@ func newConsumerMetrics(mp metric.MeterProvider) (consumerMetrics, error) {
 	if err != nil {
 		return consumerMetrics{}, fmt.Errorf("bus metrics: %w", err)
 	}
-	return consumerMetrics{handled: handled, duration: duration, sets: &sync.Map{}, size: &atomic.Int64{}}, nil
+	return consumerMetrics{handled: handled, duration: duration,
+		handledAttrs:  telemetry.NewAttrSets("stream", "consumer", "tenant", "outcome"),
+		durationAttrs: telemetry.NewAttrSets("stream", "consumer", "tenant")}, nil
 }
 
 // handle runs h on one message and settles it; it returns the outcome for metrics.

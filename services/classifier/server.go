@@ -40,11 +40,13 @@ type Server struct {
 	policies Policies
 	tracer   trace.Tracer
 	labelled metric.Int64Counter
+	// labelledAttrs are the counter's attribute sets by tenant and category.
+	labelledAttrs *telemetry.AttrSets
 }
 
 // NewServer returns a server applying engine under the tenants' policies.
 func NewServer(engine *rules.Engine, policies Policies, tp trace.TracerProvider, mp metric.MeterProvider) (*Server, error) {
-	s := &Server{engine: engine, policies: policies}
+	s := &Server{engine: engine, policies: policies, labelledAttrs: telemetry.NewAttrSets("tenant", "category")}
 	s.tracer = telemetry.TracerOrNoop(tp).Tracer("github.com/piazza-pa/piazza/services/classifier")
 	var err error
 	s.labelled, err = telemetry.MeterOrNoop(mp).Meter("github.com/piazza-pa/piazza/services/classifier").
@@ -152,10 +154,10 @@ func (s *Server) check(c *commentv1.Comment) (*policy.Tenant, error) {
 
 func (s *Server) count(ctx context.Context, v *classifierv1.Verdict) {
 	if len(v.GetCategories()) == 0 {
-		s.labelled.Add(ctx, 1, metric.WithAttributes(attribute.String("tenant", v.GetTenant()), attribute.String("category", "none")))
+		s.labelled.Add(ctx, 1, s.labelledAttrs.Option(v.GetTenant(), "none"))
 	}
 	for _, c := range v.GetCategories() {
-		s.labelled.Add(ctx, 1, metric.WithAttributes(attribute.String("tenant", v.GetTenant()), attribute.String("category", c.GetCategory())))
+		s.labelled.Add(ctx, 1, s.labelledAttrs.Option(v.GetTenant(), c.GetCategory()))
 	}
 }
 

@@ -86,7 +86,9 @@ type Service struct {
 	cfg    Config
 	tracer trace.Tracer
 	opened metric.Int64Counter
-	fired  metric.Int64Counter
+	// openedAttrs are opened's attribute sets.
+	openedAttrs *telemetry.AttrSets
+	fired       metric.Int64Counter
 
 	mu        sync.Mutex
 	calendars map[string]*calendar.Calendar
@@ -113,7 +115,8 @@ func New(cfg Config) (*Service, error) {
 	if cfg.LeaseTTL <= 0 {
 		cfg.LeaseTTL = time.Minute
 	}
-	s := &Service{cfg: cfg, calendars: map[string]*calendar.Calendar{}, opens: &opener{rdb: cfg.Redis}}
+	s := &Service{cfg: cfg, calendars: map[string]*calendar.Calendar{}, opens: &opener{rdb: cfg.Redis},
+		openedAttrs: telemetry.NewAttrSets("tenant", "disposition", "office")}
 	s.tracer = telemetry.TracerOrNoop(cfg.Tracer).Tracer("github.com/piazza-pa/piazza/services/routing")
 	var err error
 	s.opened, err = telemetry.MeterOrNoop(cfg.Meter).Meter("github.com/piazza-pa/piazza/services/routing").
@@ -237,7 +240,7 @@ func (s *Service) Dispose(ctx context.Context, d *sanctionsv1.Decision) (Disposi
 		return "", err
 	}
 	span.SetAttributes(attribute.String("piazza.disposition", string(disp)))
-	s.opened.Add(ctx, 1, metric.WithAttributes(attribute.String("tenant", tenant.Code), attribute.String("disposition", string(disp)), attribute.String("office", office)))
+	s.opened.Add(ctx, 1, s.openedAttrs.Option(tenant.Code, string(disp), office))
 	return disp, nil
 }
 

@@ -85,6 +85,8 @@ type Service struct {
 	tracer    trace.Tracer
 	decisions metric.Int64Counter
 	actions   metric.Int64Counter
+	// decisionAttrs and actionAttrs are the counters' attribute sets.
+	decisionAttrs, actionAttrs *telemetry.AttrSets
 }
 
 // New returns a Service.
@@ -107,7 +109,8 @@ func New(cfg Config) (*Service, error) {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
-	s := &Service{cfg: cfg, strikes: strikes.NewStore(cfg.Redis, cfg.KeyPrefix), keys: keys{prefix: cfg.KeyPrefix}}
+	s := &Service{cfg: cfg, strikes: strikes.NewStore(cfg.Redis, cfg.KeyPrefix), keys: keys{prefix: cfg.KeyPrefix},
+		decisionAttrs: telemetry.NewAttrSets("tenant", "violating"), actionAttrs: telemetry.NewAttrSets("tenant", "action")}
 	s.tracer = telemetry.TracerOrNoop(cfg.Tracer).Tracer("github.com/piazza-pa/piazza/services/sanctions")
 	meter := telemetry.MeterOrNoop(cfg.Meter).Meter("github.com/piazza-pa/piazza/services/sanctions")
 	var err error
@@ -646,9 +649,9 @@ func (s *Service) count(ctx context.Context, d *sanctionsv1.Decision) {
 	if len(d.GetStrikes()) > 0 {
 		violating = "true"
 	}
-	s.decisions.Add(ctx, 1, metric.WithAttributes(attribute.String("tenant", tenant), attribute.String("violating", violating)))
+	s.decisions.Add(ctx, 1, s.decisionAttrs.Option(tenant, violating))
 	for _, code := range d.GetActionCodes() {
-		s.actions.Add(ctx, 1, metric.WithAttributes(attribute.String("tenant", tenant), attribute.String("action", code)))
+		s.actions.Add(ctx, 1, s.actionAttrs.Option(tenant, code))
 	}
 }
 

@@ -76,7 +76,9 @@ type Enforcer struct {
 	cfg      Config
 	tracer   trace.Tracer
 	executed metric.Int64Counter
-	failures metric.Int64Counter
+	// executedAttrs are executed's attribute sets.
+	executedAttrs *telemetry.AttrSets
+	failures      metric.Int64Counter
 }
 
 // New returns an Enforcer.
@@ -96,7 +98,7 @@ func New(cfg Config) (*Enforcer, error) {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
-	e := &Enforcer{cfg: cfg}
+	e := &Enforcer{cfg: cfg, executedAttrs: telemetry.NewAttrSets("tenant", "platform", "kind", "status")}
 	e.tracer = telemetry.TracerOrNoop(cfg.Tracer).Tracer("github.com/piazza-pa/piazza/services/ingest/enforcer")
 	var err error
 	e.executed, err = telemetry.MeterOrNoop(cfg.Meter).Meter("github.com/piazza-pa/piazza/services/ingest/enforcer").
@@ -406,12 +408,8 @@ func (e *Enforcer) publishAll(ctx context.Context, jobs []*job) {
 	}
 	for _, j := range ready {
 		a := j.res.GetAction()
-		e.executed.Add(j.ctx, 1, metric.WithAttributes(
-			attribute.String("tenant", a.GetTenant()),
-			attribute.String("platform", comments.PlatformName(a.GetPlatform())),
-			attribute.String("kind", comments.KindName(a.GetKind())),
-			attribute.String("status", statusName(j.res.GetStatus())),
-		))
+		e.executed.Add(j.ctx, 1, e.executedAttrs.Option(a.GetTenant(), comments.PlatformName(a.GetPlatform()),
+			comments.KindName(a.GetKind()), statusName(j.res.GetStatus())))
 	}
 }
 
