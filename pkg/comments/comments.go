@@ -12,7 +12,25 @@ import (
 // PlatformName is the lower-case name of a platform ("facebook"), as used in message ids,
 // Redis keys and tenant files.
 func PlatformName(p commentv1.Platform) string {
+	if name, ok := platformNames[p]; ok {
+		return name
+	}
 	return strings.ToLower(strings.TrimPrefix(p.String(), "PLATFORM_"))
+}
+
+// platformNames and kindNames hold the names of the enums' known values, so that the names
+// every message id and metric needs are not built again each time.
+var (
+	platformNames = enumNames(commentv1.Platform_name, func(v int32) commentv1.Platform { return commentv1.Platform(v) }, "PLATFORM_")
+	kindNames     = enumNames(actionv1.Kind_name, func(v int32) actionv1.Kind { return actionv1.Kind(v) }, "KIND_")
+)
+
+func enumNames[E comparable](names map[int32]string, of func(int32) E, prefix string) map[E]string {
+	out := make(map[E]string, len(names))
+	for v, name := range names {
+		out[of(v)] = strings.ToLower(strings.TrimPrefix(name, prefix))
+	}
+	return out
 }
 
 // ParsePlatform reads a platform name; ok is false for an unknown one.
@@ -31,5 +49,8 @@ func MessageID(c *commentv1.Comment) string {
 
 // KindName is the lower-case name of an action kind ("private_reply").
 func KindName(k actionv1.Kind) string {
+	if name, ok := kindNames[k]; ok {
+		return name
+	}
 	return strings.ToLower(strings.TrimPrefix(k.String(), "KIND_"))
 }

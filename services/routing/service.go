@@ -22,6 +22,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"strings"
 	"sync"
 	"time"
 
@@ -277,7 +278,8 @@ func (s *Service) dispose(ctx context.Context, tenant *policy.Tenant, d *sanctio
 		return DispositionRefused, "", s.event(ctx, req, routingv1.EventType_EVENT_TYPE_REJECTED, "segnalazione anonima non accolta", now)
 	}
 
-	if IsIstanza(c.GetText()) {
+	low := strings.ToLower(c.GetText())
+	if isIstanza(low) {
 		text, err := tenant.Render("istanza", nil)
 		if err != nil {
 			return "", "", bus.Permanent(fmt.Errorf("render istanza reply: %w", err))
@@ -301,8 +303,8 @@ func (s *Service) dispose(ctx context.Context, tenant *policy.Tenant, d *sanctio
 		received = ts.AsTime()
 	}
 	req.ReceivedAt = timestamppb.New(received)
-	req.Kind = KindOf(c.GetText())
-	req.Place = PlaceOf(c.GetText())
+	req.Kind = kindOf(low)
+	req.Place = placeOf(c.GetText(), low)
 	req.State = routingv1.State_STATE_ACKNOWLEDGED
 	deadlines := Deadlines(s.calendar(tenant, office), received, s.cfg.SLAOverrides.SLAFor(tenant, req.GetTopic(), office.Code))
 	setDeadlines(req, deadlines)

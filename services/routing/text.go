@@ -67,14 +67,18 @@ func containsAny(s string, keywords []string) bool {
 }
 
 // IsIstanza reports whether text asks to file a formal application.
-func IsIstanza(text string) bool {
-	low := strings.ToLower(text)
+func IsIstanza(text string) bool { return isIstanza(strings.ToLower(text)) }
+
+// isIstanza is IsIstanza on the lowercased text: a disposal lowercases a text once for the
+// three questions.
+func isIstanza(low string) bool {
 	return containsAny(low, istanzaKeywords) && istanzaPattern.MatchString(low)
 }
 
 // KindOf tells a complaint from a report from a request for information.
-func KindOf(text string) routingv1.Kind {
-	low := strings.ToLower(text)
+func KindOf(text string) routingv1.Kind { return kindOf(strings.ToLower(text)) }
+
+func kindOf(low string) routingv1.Kind {
 	switch {
 	case containsAny(low, complaintKeywords) && complaintPattern.MatchString(low):
 		return routingv1.Kind_KIND_COMPLAINT
@@ -87,8 +91,11 @@ func KindOf(text string) routingv1.Kind {
 
 // PlaceOf returns the first street or square the text names, lowercased ("via borgazzi"), or
 // "" when it names none. It counts recurring problems by place.
-func PlaceOf(text string) string {
-	if !strings.ContainsRune(text, 'ſ') && !containsAny(strings.ToLower(text), placeKeywords) {
+func PlaceOf(text string) string { return placeOf(text, strings.ToLower(text)) }
+
+// placeOf is PlaceOf given the text lowercased too.
+func placeOf(text, low string) string {
+	if !strings.ContainsRune(text, 'ſ') && !containsAny(low, placeKeywords) {
 		return ""
 	}
 	m := placePattern.FindStringSubmatch(text)
