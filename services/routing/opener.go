@@ -79,7 +79,7 @@ func (o *opener) send(tenantsKey string, calls []*openCall) {
 	cmds := o.pipeline(ctx, tenantsKey, calls)
 	var again []int
 	for i := range calls {
-		if err := cmds[i].Err(); err != nil && isNoScript(err) {
+		if redis.HasErrorPrefix(cmds[i].Err(), "NOSCRIPT") {
 			again = append(again, i)
 		}
 	}

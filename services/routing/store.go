@@ -142,12 +142,6 @@ func (st store) open(ctx context.Context, req *routingv1.Request, ev *routingv1.
 	return st.opens.open(st.tenantsKey(), &openCall{ctx: ctx, tenant: t, keys: keys, args: args})
 }
 
-// isNoScript reports whether err is Redis saying it does not know a script's SHA.
-func isNoScript(err error) bool {
-	var rerr redis.Error
-	return errors.As(err, &rerr) && strings.HasPrefix(rerr.Error(), "NOSCRIPT")
-}
-
 func (st store) get(ctx context.Context, tenant, id string) (*routingv1.Request, error) {
 	b, err := st.rdb.Get(ctx, st.requestKey(tenant, id)).Bytes()
 	if errors.Is(err, redis.Nil) {

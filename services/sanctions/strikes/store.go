@@ -159,7 +159,7 @@ type Strike struct {
 // strike is idempotent the caller may simply send the batch again.
 func (s *Store) RecordBatch(ctx context.Context, strikes []Strike) ([][]Count, error) {
 	out, err := s.recordBatch(ctx, strikes)
-	if err != nil && isNoScript(err) {
+	if redis.HasErrorPrefix(err, "NOSCRIPT") {
 		if lerr := record.Load(ctx, s.rdb).Err(); lerr != nil {
 			return nil, fmt.Errorf("load strike script: %w", lerr)
 		}
@@ -195,11 +195,6 @@ func (s *Store) recordBatch(ctx context.Context, strikes []Strike) ([][]Count, e
 		out[i] = counts(strikes[i].Violations, res)
 	}
 	return out, nil
-}
-
-func isNoScript(err error) bool {
-	var rerr redis.Error
-	return errors.As(err, &rerr) && strings.HasPrefix(rerr.Error(), "NOSCRIPT")
 }
 
 func (s *Store) scriptArgs(sub Subject, commentID string, at, now time.Time, vs []Violation) ([]string, []any) {

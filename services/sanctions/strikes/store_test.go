@@ -276,3 +276,25 @@ func TestOutOfOrderCommentsGetIncreasingNumbers(t *testing.T) {
 		t.Errorf("strike numbers %d then %d, want 1 then 2", first[0].Strikes, second[0].Strikes)
 	}
 }
+
+// When Redis has lost its script cache (a restart), RecordBatch loads the strike script and
+// sends the batch again; the strikes are counted once.
+func TestRecordBatchSurvivesALostScriptCache(t *testing.T) {
+	r := testinfra.StartRedis(t)
+	s := strikes.NewStore(r.Client, "test:noscript:")
+	ctx := context.Background()
+	u := strikes.Subject{Tenant: "monza", Platform: "facebook", Pseudonym: "u8"}
+	vs := []strikes.Violation{{Group: "insult", Window: 24 * time.Hour}}
+	for i, id := range []string{"a", "b", "c"} {
+		if err := r.Client.ScriptFlush(ctx).Err(); err != nil {
+			t.Fatal(err)
+		}
+		res, err := s.RecordBatch(ctx, []strikes.Strike{{Subject: u, CommentID: id, At: base, Now: base, Violations: vs}})
+		if err != nil {
+			t.Fatalf("strike %s after the script cache was flushed: %v", id, err)
+		}
+		if want := fmt.Sprintf("[{insult true %d}]", i+1); fmt.Sprint(res[0]) != want {
+			t.Errorf("strike %s: %v, want %s", id, res[0], want)
+		}
+	}
+}
