@@ -261,9 +261,6 @@ func (c *Consumer) started(cc jetstream.ConsumeContext, deps ConsumerDeps) error
 
 // observe counts one handled message by outcome and records how long it took.
 func (m consumerMetrics) observe(ctx context.Context, spec ConsumerSpec, subject, outcome string, start time.Time) {
-	if m.handledAttrs == nil {
-		return // no meter
-	}
 	tenant, _, _, _ := ParseSubject(subject)
 	m.handled.Add(ctx, 1, m.handledAttrs.Option(spec.Stream, spec.Durable, tenant, outcome))
 	m.duration.Record(ctx, time.Since(start).Seconds(), m.durationAttrs.Option(spec.Stream, spec.Durable, tenant))
@@ -321,10 +318,7 @@ func (c *Consumer) lagInfo(ctx context.Context) *jetstream.ConsumerInfo {
 }
 
 func newConsumerMetrics(mp metric.MeterProvider) (consumerMetrics, error) {
-	if mp == nil {
-		return consumerMetrics{handled: noopCounter(), duration: noopHistogram()}, nil
-	}
-	meter := mp.Meter("github.com/piazza-pa/piazza/pkg/bus")
+	meter := telemetry.MeterOrNoop(mp).Meter("github.com/piazza-pa/piazza/pkg/bus")
 	handled, err := meter.Int64Counter("piazza.bus.messages", metric.WithDescription("Messages handled by a consumer, by outcome (ack, retry, deadletter)"))
 	if err != nil {
 		return consumerMetrics{}, fmt.Errorf("bus metrics: %w", err)

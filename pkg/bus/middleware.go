@@ -4,9 +4,6 @@ import (
 	"context"
 	"fmt"
 	"runtime/debug"
-
-	"go.opentelemetry.io/otel/metric"
-	"go.opentelemetry.io/otel/metric/noop"
 )
 
 // Recover turns a panic in a handler into a permanent error, so that one poison message cannot
@@ -22,14 +19,4 @@ func Recover() Middleware {
 			return next(ctx, msg)
 		}
 	}
-}
-
-func noopCounter() metric.Int64Counter {
-	c, _ := noop.NewMeterProvider().Meter("").Int64Counter("")
-	return c
-}
-
-func noopHistogram() metric.Float64Histogram {
-	h, _ := noop.NewMeterProvider().Meter("").Float64Histogram("")
-	return h
 }
