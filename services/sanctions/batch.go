@@ -16,7 +16,6 @@ import (
 
 	"github.com/piazza-pa/piazza/pkg/bus"
 	"github.com/piazza-pa/piazza/pkg/comments"
-	"github.com/piazza-pa/piazza/pkg/decisions"
 	"github.com/piazza-pa/piazza/pkg/policy"
 	"github.com/piazza-pa/piazza/pkg/telemetry"
 	classifierv1 "github.com/piazza-pa/piazza/proto/gen/piazza/classifier/v1"
@@ -435,12 +434,11 @@ func (s *Service) publishDecisions(ctx context.Context, items []*item) {
 		return
 	}
 	var batch []bus.TracedOutgoing
+	var one []bus.Outgoing
 	for _, it := range items {
-		d := it.d
-		tenant := d.GetComment().GetTenant()
-		batch = append(batch, bus.TracedOutgoing{Ctx: it.ctx, Outgoing: bus.Outgoing{Subject: decisions.Subject(d), MsgID: d.GetDecisionId(), Msg: d, Data: it.data}})
-		for _, a := range d.GetActions() {
-			batch = append(batch, bus.TracedOutgoing{Ctx: it.ctx, Outgoing: bus.Outgoing{Subject: bus.ActionRequested(tenant), MsgID: a.GetActionId(), Msg: a}})
+		one = appendOutgoing(one[:0], it.d, it.data)
+		for _, o := range one {
+			batch = append(batch, bus.TracedOutgoing{Ctx: it.ctx, Outgoing: o})
 		}
 	}
 	var err error

@@ -627,19 +627,25 @@ return 1
 `)
 
 func (s *Service) publish(ctx context.Context, d *sanctionsv1.Decision) error {
-	tenant := d.GetComment().GetTenant()
 	// The decision and its actions go out together and are acknowledged together: one round
 	// trip instead of one per message. A failure retries the whole batch under the same ids.
-	batch := make([]bus.Outgoing, 0, 1+len(d.GetActions()))
-	batch = append(batch, bus.Outgoing{Subject: decisions.Subject(d), MsgID: d.GetDecisionId(), Msg: d})
-	for _, a := range d.GetActions() {
-		batch = append(batch, bus.Outgoing{Subject: bus.ActionRequested(tenant), MsgID: a.GetActionId(), Msg: a})
-	}
-	if err := s.cfg.Publisher.PublishBatch(ctx, batch); err != nil {
+	if err := s.cfg.Publisher.PublishBatch(ctx, appendOutgoing(nil, d, nil)); err != nil {
 		return err
 	}
 	s.count(ctx, d)
 	return nil
+}
+
+// appendOutgoing appends what publishing d sends: the decision first, so that the evidence is in
+// the audit log before any deletion is requested, then each of its actions for the enforcer.
+// data, when not nil, is d already encoded.
+func appendOutgoing(out []bus.Outgoing, d *sanctionsv1.Decision, data []byte) []bus.Outgoing {
+	out = append(out, bus.Outgoing{Subject: decisions.Subject(d), MsgID: d.GetDecisionId(), Msg: d, Data: data})
+	tenant := d.GetComment().GetTenant()
+	for _, a := range d.GetActions() {
+		out = append(out, bus.Outgoing{Subject: bus.ActionRequested(tenant), MsgID: a.GetActionId(), Msg: a})
+	}
+	return out
 }
 
 // count adds a published decision and its action codes to the metrics.
