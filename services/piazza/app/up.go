@@ -211,11 +211,7 @@ func Up(ctx context.Context, cfg UpConfig) (err error) {
 		return err
 	}
 	defer nc.Close()
-	tally, err := NewTally(runCtx, js)
-	if err != nil {
-		return err
-	}
-	defer tally.Stop()
+	tally := NewTally(js)
 
 	published := 0
 	if cfg.Demo {
@@ -246,7 +242,14 @@ func Up(ctx context.Context, cfg UpConfig) (err error) {
 			return nil
 		case <-tick.C:
 		}
-		s := tally.Snapshot()
+		s, err := tally.Snapshot(runCtx, false)
+		if err != nil {
+			if cfg.Once {
+				return err
+			}
+			log.Warn("count progress", "err", err)
+			continue
+		}
 		s.Comments = published
 		if line := progressLine(s); line != last {
 			if tty {
@@ -264,6 +267,10 @@ func Up(ctx context.Context, cfg UpConfig) (err error) {
 			return err
 		}
 		if done {
+			if s, err = tally.Snapshot(runCtx, true); err != nil {
+				return err
+			}
+			s.Comments = published
 			if s.DeadLetters, err = deadLetters(runCtx, js); err != nil {
 				return err
 			}
@@ -287,12 +294,8 @@ func isTerminal(w io.Writer) bool {
 }
 
 func progressLine(s Summary) string {
-	executed := 0
-	for _, v := range s.Executed {
-		executed += v
-	}
 	return fmt.Sprintf("comments %d · decisions %d · actions done %d, failed %d · requests %d",
-		s.Comments, s.Decisions, executed, s.Failed, s.Requests)
+		s.Comments, s.Decisions, s.done, s.Failed, s.Requests)
 }
 
 // redactURL drops the password from a URL before it is printed.
