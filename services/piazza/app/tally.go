@@ -52,9 +52,10 @@ type Tally struct {
 	js jetstream.JetStream
 
 	mu sync.Mutex
-	// results follows the action results for the counts by kind; actions and executed are
-	// what it has read so far.
+	// results follows the action results for the counts by kind; read is how many it has
+	// read, actions and executed what they count.
 	results           jetstream.Consumer
+	read              int
 	actions, executed map[string]int
 }
 
@@ -132,12 +133,8 @@ func (t *Tally) readResults(ctx context.Context, want int) error {
 		}
 		t.results = cons
 	}
-	read := 0
-	for _, n := range t.actions {
-		read += n
-	}
-	for read < want {
-		batch, err := t.results.Fetch(min(want-read, 1000), jetstream.FetchMaxWait(2*time.Second))
+	for t.read < want {
+		batch, err := t.results.Fetch(min(want-t.read, 1000), jetstream.FetchMaxWait(2*time.Second))
 		if err != nil {
 			return fmt.Errorf("read action results: %w", err)
 		}
@@ -154,9 +151,9 @@ func (t *Tally) readResults(ctx context.Context, want int) error {
 			}
 		}
 		if got == 0 {
-			return fmt.Errorf("read action results: %d of %d arrived (%v)", read, want, batch.Error())
+			return fmt.Errorf("read action results: %d of %d arrived (%v)", t.read, want, batch.Error())
 		}
-		read += got
+		t.read += got
 	}
 	return nil
 }

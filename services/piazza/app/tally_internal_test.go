@@ -77,12 +77,16 @@ func TestTallyCountsFromTheStreams(t *testing.T) {
 	want(s.Executed, map[string]int{"delete": 1, "hide": 1})
 
 	result("monza", actionv1.Kind_KIND_DELETE, actionv1.Kind_KIND_DELETE, actionv1.Status_STATUS_DONE)
+	publish(bus.ActionCompleted("monza"), []byte{0xff}) // counted, but has no kind to count under
 	if s, err = tally.Snapshot(ctx, true); err != nil {
 		t.Fatal(err)
 	}
 	want(s.Actions, map[string]int{"delete": 2, "block": 1, "reply": 1})
 	want(s.Executed, map[string]int{"delete": 2, "hide": 1})
-	if s.results != 4 {
-		t.Errorf("%d results, want 4", s.results)
+	if s.results != 5 || s.done != 4 {
+		t.Errorf("%d results, %d done; want 5 and 4", s.results, s.done)
+	}
+	if s, err = tally.Snapshot(ctx, true); err != nil || s.results != 5 || s.Actions["delete"] != 2 {
+		t.Errorf("a third summary with nothing new: %+v, %v", s, err)
 	}
 }
