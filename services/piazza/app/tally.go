@@ -45,9 +45,10 @@ func (s Summary) String() string {
 }
 
 // Tally counts what happened from the streams' per-subject message counts, which the server
-// keeps anyway, instead of following every message: following the audit log took about a tenth
-// of the `piazza up` process's CPU under load (nearly two deliveries per comment). Only the
-// action results are read, and only when a summary by kind is asked for: at the end of --once.
+// keeps anyway, instead of following every message: following the audit log cost nearly two
+// deliveries per comment, about a tenth of the machine's CPU per comment in a saturating burst
+// (docs/benchmarks.md). Only the action results are read, and only when a summary by kind is
+// asked for: at the end of --once.
 type Tally struct {
 	js jetstream.JetStream
 
