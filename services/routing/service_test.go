@@ -103,22 +103,40 @@ func istanza(tenant, id string) *sanctionsv1.Decision {
 func (e *env) actions(t *testing.T) []*actionv1.Action {
 	t.Helper()
 	ctx := context.Background()
+	// Every action published so far has a stream sequence up to the stream's last one: its
+	// publisher had the acknowledgement. Read until that one, however late the delivery.
+	st, err := e.js.Stream(ctx, bus.StreamActions)
+	if err != nil {
+		t.Fatal(err)
+	}
+	last := st.CachedInfo().State.LastSeq
 	cons, err := e.js.CreateOrUpdateConsumer(ctx, bus.StreamActions, jetstream.ConsumerConfig{Durable: "test", AckPolicy: jetstream.AckExplicitPolicy})
 	if err != nil {
 		t.Fatal(err)
 	}
+	read := cons.CachedInfo().Delivered.Stream
 	var out []*actionv1.Action
-	batch, err := cons.FetchNoWait(100)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for m := range batch.Messages() {
-		var a actionv1.Action
-		if err := proto.Unmarshal(m.Data(), &a); err != nil {
+	for read < last {
+		batch, err := cons.Fetch(int(last-read), jetstream.FetchMaxWait(10*time.Second))
+		if err != nil {
 			t.Fatal(err)
 		}
-		out = append(out, &a)
-		_ = m.Ack()
+		got := 0
+		for m := range batch.Messages() {
+			got++
+			var a actionv1.Action
+			if err := proto.Unmarshal(m.Data(), &a); err != nil {
+				t.Fatal(err)
+			}
+			out = append(out, &a)
+			if md, err := m.Metadata(); err == nil {
+				read = md.Sequence.Stream
+			}
+			_ = m.Ack()
+		}
+		if got == 0 {
+			t.Fatalf("requested actions up to stream sequence %d not delivered (read up to %d): %v", last, read, batch.Error())
+		}
 	}
 	return out
 }
