@@ -253,12 +253,34 @@ func (r *Redis) Start() {
 
 func freePort(tb testing.TB) int {
 	tb.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		tb.Fatalf("find a free port: %v", err)
+	_, port, _ := net.SplitHostPort(FreeAddr(tb))
+	n, _ := strconv.Atoi(port)
+	return n
+}
+
+// handedOut holds the loopback addresses FreeAddr has returned in this process.
+var handedOut sync.Map
+
+// FreeAddr returns a loopback address with a port that was free a moment ago and that no earlier
+// call in this process returned, for a server another process will start (a child's gRPC or
+// metrics address). The kernel may give a port that was just closed to the next listener on
+// port 0; without the check, two children could be told the same address, and a health check
+// would reach the wrong server.
+func FreeAddr(tb testing.TB) string {
+	tb.Helper()
+	for range 100 {
+		l, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			tb.Fatalf("find a free port: %v", err)
+		}
+		addr := l.Addr().String()
+		_ = l.Close()
+		if _, taken := handedOut.LoadOrStore(addr, struct{}{}); !taken {
+			return addr
+		}
 	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port
+	tb.Fatal("find a free port: the kernel kept giving ports already handed out")
+	return ""
 }
 
 func waitFor(limit time.Duration, check func() error) error {

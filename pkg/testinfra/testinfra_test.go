@@ -42,3 +42,17 @@ func TestNATSRestartKeepsStreams(t *testing.T) {
 	}
 	Eventually(t, 5e9, func() error { return nc.Flush() })
 }
+
+// FreeAddr never hands out an address twice: 500 ports taken at random from the ephemeral range
+// would repeat one almost surely (the birthday bound), and two children told the same address
+// is how a health check once reached another service's metrics server.
+func TestFreeAddrHandsOutEachAddressOnce(t *testing.T) {
+	seen := map[string]bool{}
+	for range 500 {
+		addr := FreeAddr(t)
+		if seen[addr] {
+			t.Fatalf("%s handed out twice", addr)
+		}
+		seen[addr] = true
+	}
+}

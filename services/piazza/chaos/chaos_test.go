@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"fmt"
-	"net"
 	"net/http/httptest"
 	"os"
 	"os/exec"
@@ -81,16 +80,6 @@ func (p *proc) waitHealthy(t testing.TB, bin string) {
 	})
 }
 
-func freeAddr(t testing.TB) string {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	return l.Addr().String()
-}
-
 func buildBinary(t testing.TB) string {
 	t.Helper()
 	bin := filepath.Join(t.TempDir(), "piazza")
@@ -145,14 +134,14 @@ func TestFaults(t *testing.T) {
 	}
 	logs := map[string]*bytes.Buffer{}
 	procs := map[string]*proc{}
-	classifierAddr := freeAddr(t)
+	classifierAddr := testinfra.FreeAddr(t)
 	for _, name := range []string{"classifier", "ingest", "routing", "sanctions"} {
 		p := &proc{name: name, bin: bin, log: &bytes.Buffer{}}
-		p.addr = freeAddr(t)
+		p.addr = testinfra.FreeAddr(t)
 		if name == "classifier" {
 			p.addr = classifierAddr
 		}
-		p.env = append(append([]string{}, common...), "GRPC_ADDR="+p.addr, "METRICS_ADDR="+freeAddr(t), "CLASSIFIER_ADDR="+classifierAddr)
+		p.env = append(append([]string{}, common...), "GRPC_ADDR="+p.addr, "METRICS_ADDR="+testinfra.FreeAddr(t), "CLASSIFIER_ADDR="+classifierAddr)
 		procs[name], logs[name] = p, p.log
 		p.start(t)
 		t.Cleanup(p.kill)

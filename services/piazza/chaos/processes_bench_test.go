@@ -47,14 +47,14 @@ func BenchmarkPipelineProcesses(b *testing.B) {
 		"PIAZZA_PSEUDONYM_KEY_FILE=" + key, "INGEST_WEBHOOK_ADDR=off", "INGEST_POLL_INTERVAL=0", "OTEL_EXPORTER_OTLP_ENDPOINT=",
 		"INGEST_REPLAY_ACTIONS=record",
 	}
-	classifierAddr := freeAddr(b)
+	classifierAddr := testinfra.FreeAddr(b)
 	procs := map[string]*proc{}
 	for _, name := range []string{"classifier", "ingest", "routing", "sanctions"} {
-		p := &proc{name: name, bin: bin, log: &bytes.Buffer{}, addr: freeAddr(b)}
+		p := &proc{name: name, bin: bin, log: &bytes.Buffer{}, addr: testinfra.FreeAddr(b)}
 		if name == "classifier" {
 			p.addr = classifierAddr
 		}
-		p.env = append(append([]string{}, common...), "GRPC_ADDR="+p.addr, "METRICS_ADDR="+freeAddr(b), "CLASSIFIER_ADDR="+classifierAddr)
+		p.env = append(append([]string{}, common...), "GRPC_ADDR="+p.addr, "METRICS_ADDR="+testinfra.FreeAddr(b), "CLASSIFIER_ADDR="+classifierAddr)
 		procs[name] = p
 		p.start(b)
 		b.Cleanup(p.kill)

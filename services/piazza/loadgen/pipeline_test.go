@@ -6,6 +6,7 @@ import (
 	"io"
 	"net"
 	"os"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -26,12 +27,8 @@ var tenants = []string{"maglione", "bussero", "canegrate", "monza", "crespiatica
 func startUp(tb testing.TB) string {
 	tb.Helper()
 	rds := testinfra.StartRedis(tb)
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		tb.Fatal(err)
-	}
-	port := l.Addr().(*net.TCPAddr).Port
-	_ = l.Close()
+	_, p, _ := net.SplitHostPort(testinfra.FreeAddr(tb))
+	port, _ := strconv.Atoi(p)
 	tel, err := telemetry.Setup(context.Background(), telemetry.Config{ServiceName: "bench", LogOutput: io.Discard, Getenv: func(string) string { return "" }})
 	if err != nil {
 		tb.Fatal(err)
