@@ -40,7 +40,11 @@ func TestTokenCommands(t *testing.T) {
 	}
 
 	// Redis keeps no copy of the token or of its secret.
-	secret := token[strings.LastIndex(token, "_")+1:]
+	// pzt_<id>_<secret>: the id is base32, the secret base64url, which may itself hold "_".
+	_, secret, _ := strings.Cut(strings.TrimPrefix(token, auth.TokenPrefix), "_")
+	if len(secret) != 43 {
+		t.Fatalf("secret %q of token %q: want the 43 characters of 32 random bytes", secret, token)
+	}
 	keys, err := rds.Client.Keys(ctx, "tok-test:*").Result()
 	if err != nil {
 		t.Fatal(err)
