@@ -43,21 +43,36 @@ func MachineCPU() (time.Duration, bool) {
 	return time.Duration(ticks) * time.Second / userHZ, true
 }
 
+// quietFor is how long Quiesce wants every consumer idle, with no new message stored, before it
+// believes it: a consumer's pending count can lag a message its stream has just stored.
+const quietFor = 100 * time.Millisecond
+
 // Quiesce waits until every durable consumer of the pipeline's streams has nothing pending and
-// nothing unacknowledged: the last comment's actions are done and its request opened, not only
-// its decision published. It gives up after timeout.
+// nothing unacknowledged, and no stream has stored anything new, for quietFor: the last comment's
+// actions are done and its request opened, not only its decision published. It gives up after
+// timeout, naming the last consumer it saw with work left.
 func Quiesce(ctx context.Context, js jetstream.JetStream, streams []string, timeout time.Duration) error {
 	deadline := time.Now().Add(timeout)
+	var quietSince time.Time
+	var quietAt, lastBusy string
 	for {
-		busy, err := backlog(ctx, js, streams)
+		busy, stored, err := backlog(ctx, js, streams)
 		if err != nil {
 			return err
 		}
-		if busy == "" {
+		switch {
+		case busy != "":
+			quietSince, lastBusy = time.Time{}, busy
+		case quietSince.IsZero() || stored != quietAt:
+			quietSince, quietAt = time.Now(), stored
+		case time.Since(quietSince) >= quietFor:
 			return nil
 		}
 		if time.Now().After(deadline) {
-			return fmt.Errorf("pipeline not quiet after %s: %s", timeout, busy)
+			if lastBusy == "" {
+				lastBusy = "idle for less than " + quietFor.String()
+			}
+			return fmt.Errorf("pipeline not quiet after %s: %s", timeout, lastBusy)
 		}
 		select {
 		case <-ctx.Done():
@@ -67,28 +82,30 @@ func Quiesce(ctx context.Context, js jetstream.JetStream, streams []string, time
 	}
 }
 
-// backlog names the first consumer with work left, or returns "".
-func backlog(ctx context.Context, js jetstream.JetStream, streams []string) (string, error) {
+// backlog names the first consumer with work left, or returns ""; stored lists the streams' last
+// sequences, which change whenever a message is stored.
+func backlog(ctx context.Context, js jetstream.JetStream, streams []string) (busy, stored string, err error) {
 	for _, name := range streams {
 		s, err := js.Stream(ctx, name)
 		if errors.Is(err, jetstream.ErrStreamNotFound) {
 			continue
 		}
 		if err != nil {
-			return "", fmt.Errorf("stream %s: %w", name, err)
+			return "", "", fmt.Errorf("stream %s: %w", name, err)
 		}
+		stored += fmt.Sprintf("%s:%d ", name, s.CachedInfo().State.LastSeq)
 		lister := s.ListConsumers(ctx)
 		for info := range lister.Info() {
 			if info.Config.Durable == "" {
 				continue // an observer's ephemeral consumer, not part of the pipeline
 			}
-			if info.NumPending > 0 || info.NumAckPending > 0 {
-				return fmt.Sprintf("%s/%s: %d pending, %d unacknowledged", name, info.Name, info.NumPending, info.NumAckPending), nil
+			if busy == "" && (info.NumPending > 0 || info.NumAckPending > 0) {
+				busy = fmt.Sprintf("%s/%s: %d pending, %d unacknowledged", name, info.Name, info.NumPending, info.NumAckPending)
 			}
 		}
 		if err := lister.Err(); err != nil {
-			return "", fmt.Errorf("consumers of %s: %w", name, err)
+			return "", "", fmt.Errorf("consumers of %s: %w", name, err)
 		}
 	}
-	return "", nil
+	return busy, stored, nil
 }
